@@ -1,0 +1,1 @@
+"""Rotation and skeleton math as pure numpy functions (shapes in each docstring)."""

@@ -1,0 +1,64 @@
+"""Generation parameters as one frozen dataclass: the CLI, the worker and the add-on all build this."""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from .errors import UserError
+
+EMOTIONS = ("neutral", "happy", "sad", "angry", "surprised")
+LANGUAGES = ("en", "auto", "other")
+BODY_ENGINES = ("builtin",)
+FACE_ENGINES = ("builtin",)
+MAX_TAKES = 16
+
+
+@dataclass(frozen=True)
+class GenerateOptions:
+    engine: str = "builtin"            # body engine
+    face_engine: str = "builtin"
+    seed: int = 0
+    takes: int = 1
+    emotion: str = "neutral"
+    intensity: float = 0.5             # 0..1, strength of the emotion
+    transcript: str | None = None      # exact words spoken, enables forced alignment
+    language: str = "auto"             # en: English phones; other: acoustic mouth only; auto: decide
+    arkit_to_flame: str | None = None  # path of a (52, 100) float matrix, ARKit → FLAME expressions
+    bvh: bool = False                  # also write the skeleton motion as BVH
+    device: str = "auto"               # auto | cpu | cuda (neural engines)
+
+    def validated(self) -> "GenerateOptions":
+        """Return self after checking every field; raise UserError with an actionable line otherwise."""
+        if self.engine not in BODY_ENGINES:
+            raise UserError(f"unknown engine '{self.engine}': choose one of {', '.join(BODY_ENGINES)}")
+        if self.face_engine not in FACE_ENGINES:
+            raise UserError(f"unknown face engine '{self.face_engine}': choose one of {', '.join(FACE_ENGINES)}")
+        if self.emotion not in EMOTIONS:
+            raise UserError(f"unknown emotion '{self.emotion}': choose one of {', '.join(EMOTIONS)}")
+        if not 0.0 <= float(self.intensity) <= 1.0:
+            raise UserError(f"intensity must be between 0 and 1, got {self.intensity}")
+        if self.language not in LANGUAGES:
+            raise UserError(f"unknown language '{self.language}': choose one of {', '.join(LANGUAGES)}")
+        if not 1 <= int(self.takes) <= MAX_TAKES:
+            raise UserError(f"takes must be between 1 and {MAX_TAKES}, got {self.takes}")
+        if not 0 <= int(self.seed) < 2**32:
+            raise UserError(f"seed must be between 0 and {2**32 - 1}, got {self.seed}")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise UserError(f"unknown device '{self.device}': choose auto, cpu or cuda")
+        if self.transcript is not None and not self.transcript.strip():
+            raise UserError("the transcript is empty: give the words spoken, or leave it out")
+        if self.arkit_to_flame is not None and not Path(self.arkit_to_flame).is_file():
+            raise UserError(f"ARKit→FLAME matrix not found: {self.arkit_to_flame}")
+        return self
+
+    @classmethod
+    def from_mapping(cls, values: dict) -> "GenerateOptions":
+        """Build from a JSON object (worker requests); unknown keys are a user error."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise UserError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        try:
+            return replace(cls(), **values).validated()
+        except TypeError as exc:  # wrong value types from JSON
+            raise UserError(f"bad option value: {exc}") from None

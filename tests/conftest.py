@@ -1,0 +1,50 @@
+"""Shared fixtures: where the real data lives, and a private HOME for bpy."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("ORATOR_SHARED", REPO.parent / "shared"))
+SPEECH = SHARED / "data" / "speech"
+
+
+def ljspeech_transcripts() -> dict[str, str]:
+    """LJSpeech clip id → normalised transcript."""
+    out = {}
+    for line in (SPEECH / "ljspeech" / "metadata.csv").read_text(encoding="utf-8").splitlines():
+        parts = line.split("|")
+        if len(parts) >= 3:
+            out[parts[0]] = parts[2]
+    return out
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"shared data not found at {SHARED}; set ORATOR_SHARED")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def lj_clip(shared_dir) -> Path:
+    return shared_dir / "data" / "speech" / "ljspeech" / "LJ001-0001.wav"
+
+
+@pytest.fixture(scope="session")
+def lj_transcripts(shared_dir) -> dict[str, str]:
+    return ljspeech_transcripts()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_home(tmp_path_factory):
+    """bpy writes into $HOME; keep it out of the user's."""
+    home = tmp_path_factory.mktemp("home")
+    old = os.environ.get("HOME")
+    os.environ["HOME"] = str(home)
+    os.environ.setdefault("XDG_CACHE_HOME", str(home / ".cache"))
+    yield
+    if old is not None:
+        os.environ["HOME"] = old
