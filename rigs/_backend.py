@@ -1,0 +1,11 @@
+"""The one place rigs reaches the backend's shared facts.
+
+Inside Blender the repo root is the add-on package, so `backend` is a sibling subpackage; run
+from the repo root (tests, scripts) both are top-level packages.
+"""
+try:
+    from ..backend.formats import arkit, smplx_joints  # noqa: F401
+    from ..backend.motion import kinematics, rotations  # noqa: F401
+except (ImportError, ValueError):
+    from backend.formats import arkit, smplx_joints  # noqa: F401
+    from backend.motion import kinematics, rotations  # noqa: F401
