@@ -8,8 +8,6 @@ from .errors import UserError
 
 EMOTIONS = ("neutral", "happy", "sad", "angry", "surprised")
 LANGUAGES = ("en", "auto", "other")
-BODY_ENGINES = ("builtin",)
-FACE_ENGINES = ("builtin",)
 MAX_TAKES = 16
 
 
@@ -29,6 +27,8 @@ class GenerateOptions:
 
     def validated(self) -> "GenerateOptions":
         """Return self after checking every field; raise UserError with an actionable line otherwise."""
+        from .engines.registry import BODY_ENGINES, FACE_ENGINES
+
         if self.engine not in BODY_ENGINES:
             raise UserError(f"unknown engine '{self.engine}': choose one of {', '.join(BODY_ENGINES)}")
         if self.face_engine not in FACE_ENGINES:

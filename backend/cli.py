@@ -1,0 +1,212 @@
+"""Command line: generate, batch, serve, info.
+
+Exit codes: 0 ok, 1 internal error (traceback in a log file), 2 user error (one line on stderr),
+3 batch finished with failed files, 130 cancelled.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from . import __version__
+from .errors import EXIT_CANCELLED, EXIT_INTERNAL, EXIT_USER, Cancelled, UserError
+from .options import EMOTIONS, LANGUAGES, MAX_TAKES, GenerateOptions
+
+EXIT_BATCH_FAILURES = 3
+
+
+def log_dir() -> Path:
+    """Where internal-error tracebacks go: $ORATOR_LOG_DIR, else the user cache folder."""
+    if os.environ.get("ORATOR_LOG_DIR"):
+        return Path(os.environ["ORATOR_LOG_DIR"])
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "orator" / "logs"
+
+
+def write_crash_log(exc: BaseException) -> Path:
+    """Save the traceback of an unexpected error; return the log path (a temp file if the cache is read-only)."""
+    text = f"orator {__version__}, {time.strftime('%Y-%m-%d %H:%M:%S')}\nargv: {sys.argv}\n\n" + \
+        "".join(traceback.format_exception(exc))
+    try:
+        folder = log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+        path.write_text(text, encoding="utf-8")
+    except OSError:
+        fd, name = tempfile.mkstemp(prefix="orator-crash-", suffix=".log")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        path = Path(name)
+    return path
+
+
+def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("generation")
+    g.add_argument("--engine", default="builtin", help="body engine (default: builtin, needs no weights)")
+    g.add_argument("--face-engine", default="builtin", help="face engine (default: builtin)")
+    g.add_argument("--seed", type=int, default=0, help="random seed; same seed, same output (default 0)")
+    g.add_argument("--takes", type=int, default=1, help=f"number of different performances, 1..{MAX_TAKES}")
+    g.add_argument("--emotion", default="neutral", choices=EMOTIONS)
+    g.add_argument("--intensity", type=float, default=0.5, help="emotion strength 0..1 (default 0.5)")
+    g.add_argument("--language", default="auto", choices=LANGUAGES,
+                   help="en: English phones; other: acoustic mouth only; auto: decide from confidence")
+    g.add_argument("--arkit-to-flame", metavar="M.npy",
+                   help="(52, 100) matrix mapping ARKit weights to FLAME expressions (else expressions stay 0)")
+    g.add_argument("--bvh", action="store_true", help="also write the skeleton motion as motion.bvh")
+    g.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+
+
+def options_from_args(args: argparse.Namespace, transcript: str | None = None) -> GenerateOptions:
+    return GenerateOptions(engine=args.engine, face_engine=args.face_engine, seed=args.seed, takes=args.takes,
+                           emotion=args.emotion, intensity=args.intensity, transcript=transcript,
+                           language=args.language, arkit_to_flame=args.arkit_to_flame, bvh=args.bvh,
+                           device=args.device).validated()
+
+
+def read_transcript(args: argparse.Namespace) -> str | None:
+    if args.transcript is not None and args.transcript_file is not None:
+        raise UserError("give either --transcript or --transcript-file, not both")
+    if args.transcript_file is not None:
+        path = Path(args.transcript_file)
+        if not path.is_file():
+            raise UserError(f"transcript file not found: {path}")
+        try:
+            return path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise UserError(f"transcript file {path} is not UTF-8 text") from None
+    return args.transcript
+
+
+class StderrProgress:
+    """One self-overwriting progress line on a terminal; silent when stderr is not a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.last = ""
+
+    def __call__(self, fraction: float, stage: str) -> None:
+        if self.enabled:
+            line = f"\r[{int(fraction * 100):3d}%] {stage[:60]:<60}"
+            if line != self.last:
+                sys.stderr.write(line)
+                sys.stderr.flush()
+                self.last = line
+
+    def close(self) -> None:
+        if self.enabled and self.last:
+            sys.stderr.write("\n")
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from .pipeline import run_generate
+    from .progress import JobControl
+
+    options = options_from_args(args, read_transcript(args))
+    progress = StderrProgress(not args.json and not args.quiet)
+    try:
+        summary = run_generate(args.audio, args.output, options, JobControl(progress))
+    finally:
+        progress.close()
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        for warning in summary["warnings"]:
+            print(f"warning: {warning}", file=sys.stderr)
+        for take in summary["takes"]:
+            print(take["motion"])
+            print(take["face_csv"])
+            if "bvh" in take:
+                print(take["bvh"])
+    return 0
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from .batch import run_batch
+
+    options = options_from_args(args)
+    report = run_batch(Path(args.input_dir), Path(args.output), options, workers=args.workers,
+                       sidecar_transcripts=args.sidecar_transcripts,
+                       on_file=None if args.json else lambda line: print(line, file=sys.stderr))
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(f"{report['done']} done, {report['skipped']} skipped, {report['failed']} failed "
+              f"in {report['elapsed_s']:.1f} s")
+        for failure in report["failures"]:
+            print(f"failed: {failure['audio']}: {failure['error']}", file=sys.stderr)
+    return EXIT_BATCH_FAILURES if report["failed"] else 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .worker import serve
+    return serve()
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .info import collect_info
+    info = collect_info()
+    if args.json:
+        print(json.dumps(info))
+    else:
+        width = max(len(k) for k in info)
+        for key, value in info.items():
+            print(f"{key:<{width}}  {value}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m backend",
+                                     description="Orator backend: speech → SMPL-X body + ARKit face motion")
+    parser.add_argument("--version", action="version", version=f"orator {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="one audio file → motion.npz + face_arkit.csv")
+    gen.add_argument("audio", help="speech recording (wav, flac, ogg, mp3; any rate and channel count)")
+    gen.add_argument("-o", "--output", required=True, help="output folder")
+    gen.add_argument("--transcript", help="the words spoken (enables forced alignment)")
+    gen.add_argument("--transcript-file", help="UTF-8 text file with the words spoken")
+    gen.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    gen.add_argument("-q", "--quiet", action="store_true", help="no progress line")
+    add_generation_arguments(gen)
+    gen.set_defaults(func=cmd_generate)
+
+    bat = sub.add_parser("batch", help="every audio file in a folder, in parallel processes")
+    bat.add_argument("input_dir")
+    bat.add_argument("-o", "--output", required=True, help="output folder (one subfolder per audio file)")
+    bat.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 1))
+    bat.add_argument("--sidecar-transcripts", action="store_true",
+                     help="use NAME.txt or NAME.lab beside NAME.wav as its transcript")
+    bat.add_argument("--json", action="store_true", help="print a JSON report on stdout")
+    add_generation_arguments(bat)
+    bat.set_defaults(func=cmd_batch)
+
+    srv = sub.add_parser("serve", help="worker: JSON lines on stdin/stdout (used by the Blender add-on)")
+    srv.set_defaults(func=cmd_serve)
+
+    inf = sub.add_parser("info", help="versions, device and engines")
+    inf.add_argument("--json", action="store_true")
+    inf.set_defaults(func=cmd_info)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # argparse itself exits 2 on bad usage
+    try:
+        return args.func(args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER
+    except (Cancelled, KeyboardInterrupt):
+        print("cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    except Exception as exc:  # noqa: BLE001 - last line of defence: log, one line, exit 1
+        path = write_crash_log(exc)
+        print(f"internal error: {exc.__class__.__name__}: {exc} (details in {path})", file=sys.stderr)
+        return EXIT_INTERNAL

@@ -1,0 +1,55 @@
+"""Engines by name, loaded once and kept (the worker reuses them between jobs)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..analysis import SpeechAnalysis
+from ..progress import JobControl
+
+if TYPE_CHECKING:
+    from ..options import GenerateOptions
+
+
+class BuiltinFaceEngine:
+    """Rule-based ARKit face: coarticulated visemes, blinks, gaze, brows, emotion. Needs no weights."""
+
+    name = "builtin"
+
+    def generate_face(self, analysis: SpeechAnalysis, options: GenerateOptions, rng: np.random.Generator,
+                      control: JobControl) -> np.ndarray:
+        from .builtin.face import generate_face
+        return generate_face(analysis, options.emotion, options.intensity, rng, control)
+
+
+class BuiltinBodyEngine:
+    """Procedural SMPL-X body: idle layer plus gestures timed to stressed syllables. Needs no weights."""
+
+    name = "builtin"
+
+    def generate_body(self, analysis: SpeechAnalysis, options: GenerateOptions, rng: np.random.Generator,
+                      control: JobControl) -> tuple[np.ndarray, np.ndarray]:
+        from .builtin.body import generate_body
+        return generate_body(analysis, options.emotion, options.intensity, rng, control)
+
+
+BODY_ENGINES = {"builtin": BuiltinBodyEngine}
+FACE_ENGINES = {"builtin": BuiltinFaceEngine}
+
+
+class EngineCache:
+    """Keeps each engine instance alive across jobs (neural engines load weights once)."""
+
+    def __init__(self) -> None:
+        self._body: dict[tuple, object] = {}
+        self._face: dict[tuple, object] = {}
+
+    def get(self, options: GenerateOptions):
+        body_key = (options.engine, options.device)
+        face_key = (options.face_engine, options.device)
+        if body_key not in self._body:
+            self._body[body_key] = BODY_ENGINES[options.engine]()
+        if face_key not in self._face:
+            self._face[face_key] = FACE_ENGINES[options.face_engine]()
+        return self._body[body_key], self._face[face_key]

@@ -1,0 +1,132 @@
+"""BEAT2 / SMPL-X motion npz: what EMAGE writes and the SMPL-X Blender add-on reads, plus ARKit curves.
+
+Keys: poses (T,165) float32, trans (T,3) float32, expressions (T,100) float32, betas (300,) float32,
+gender str, mocap_frame_rate int, model str, arkit (T,52) float32, arkit_names (52,) str.
+Everything is a plain array, so files load with `np.load(path, allow_pickle=False)`.
+"""
+from __future__ import annotations
+
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..fileio import atomic_write
+from ..errors import UserError
+from .arkit import ARKIT_INDEX, ARKIT_NAMES, NUM_ARKIT
+from .smplx_joints import NUM_JOINTS
+
+NUM_EXPRESSIONS = 100
+NUM_BETAS = 300
+GENDERS = ("neutral", "male", "female")
+
+
+@dataclass(frozen=True)
+class MotionFile:
+    """Contents of a motion npz. poses (T,55,3); trans (T,3); expressions (T,100); arkit (T,52) or None."""
+
+    poses: np.ndarray
+    trans: np.ndarray
+    expressions: np.ndarray
+    betas: np.ndarray
+    gender: str
+    fps: int
+    model: str
+    arkit: np.ndarray | None
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.poses.shape[0])
+
+
+def write_motion_npz(path: str | os.PathLike, poses: np.ndarray, trans: np.ndarray,
+                     arkit: np.ndarray, expressions: np.ndarray | None = None,
+                     betas: np.ndarray | None = None, gender: str = "neutral", fps: int = 30) -> Path:
+    """Write a motion file atomically (a temp file renamed into place, so readers never see half a file).
+
+    poses (T,55,3) or (T,165); trans (T,3); arkit (T,52); expressions (T,100) or None (zeros).
+    """
+    poses = np.asarray(poses, dtype=np.float32).reshape(len(poses), NUM_JOINTS * 3)
+    t = poses.shape[0]
+    expressions = (np.zeros((t, NUM_EXPRESSIONS), np.float32) if expressions is None
+                   else np.asarray(expressions, dtype=np.float32))
+    betas = np.zeros(NUM_BETAS, np.float32) if betas is None else np.asarray(betas, np.float32)
+    if gender not in GENDERS:
+        raise ValueError(f"gender must be one of {GENDERS}")
+    arrays = dict(
+        poses=poses,
+        trans=np.asarray(trans, dtype=np.float32),
+        expressions=expressions,
+        betas=betas,
+        gender=np.array(gender),
+        mocap_frame_rate=np.array(int(fps)),
+        model=np.array("smplx2020"),
+        arkit=np.asarray(arkit, dtype=np.float32),
+        arkit_names=np.array(ARKIT_NAMES),
+    )
+    path = Path(path)
+    with atomic_write(path, binary=True) as fh:
+        np.savez(fh, **arrays)
+    return path
+
+
+def read_motion_npz(path: str | os.PathLike) -> MotionFile:
+    """Read a BEAT2/SMPL-X motion npz (ours, EMAGE's or BEAT2's), never unpickling.
+
+    Accepts `mocap_frame_rate` or AMASS's `mocap_framerate`; `arkit` is reordered by `arkit_names`
+    when present. Raises UserError with one actionable line on anything malformed.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"motion file not found: {path}")
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise UserError(f"{path.name} is not a readable npz motion file ({exc.__class__.__name__}): "
+                        "expected a BEAT2/SMPL-X npz with 'poses' and 'trans'") from None
+    with data:
+        try:
+            keys = set(data.files)
+            missing = {"poses", "trans"} - keys
+            if missing:
+                raise UserError(f"{path.name} lacks {', '.join(sorted(missing))}: expected a BEAT2/SMPL-X "
+                                "npz (poses (T,165), trans (T,3))")
+            poses = np.asarray(data["poses"], dtype=np.float32)
+            trans = np.asarray(data["trans"], dtype=np.float32)
+            if poses.ndim != 2 or poses.shape[1] < NUM_JOINTS * 3 or poses.shape[0] < 1:
+                raise UserError(f"{path.name}: poses must be (T, 165) SMPL-X axis-angle, got {poses.shape}")
+            t = poses.shape[0]
+            poses = poses[:, :NUM_JOINTS * 3].reshape(t, NUM_JOINTS, 3)
+            if trans.shape != (t, 3):
+                raise UserError(f"{path.name}: trans must be ({t}, 3), got {trans.shape}")
+            expressions = (np.asarray(data["expressions"], np.float32) if "expressions" in keys
+                           else np.zeros((t, NUM_EXPRESSIONS), np.float32))
+            if expressions.ndim != 2 or expressions.shape[0] != t:
+                raise UserError(f"{path.name}: expressions must be ({t}, N), got {expressions.shape}")
+            betas = (np.asarray(data["betas"], np.float32).reshape(-1) if "betas" in keys
+                     else np.zeros(NUM_BETAS, np.float32))
+            gender = str(data["gender"]) if "gender" in keys else "neutral"
+            fps_key = "mocap_frame_rate" if "mocap_frame_rate" in keys else "mocap_framerate"
+            fps = int(round(float(data[fps_key]))) if fps_key in keys else 30
+            model = str(data["model"]) if "model" in keys else "smplx2020"
+            arkit = None
+            if "arkit" in keys:
+                arkit = np.asarray(data["arkit"], np.float32)
+                names = [str(n) for n in data["arkit_names"]] if "arkit_names" in keys else list(ARKIT_NAMES)
+                if arkit.shape != (t, len(names)):
+                    raise UserError(f"{path.name}: arkit must be ({t}, {len(names)}), got {arkit.shape}")
+                ordered = np.zeros((t, NUM_ARKIT), np.float32)
+                for col, name in enumerate(names):
+                    if name in ARKIT_INDEX:
+                        ordered[:, ARKIT_INDEX[name]] = arkit[:, col]
+                arkit = ordered
+        except ValueError as exc:  # object arrays refused by allow_pickle=False, bad shapes
+            raise UserError(f"{path.name}: unreadable array ({exc}); re-save it with plain numeric arrays") from None
+    for name, arr in (("poses", poses), ("trans", trans)):
+        if not np.all(np.isfinite(arr)):
+            raise UserError(f"{path.name}: {name} contains NaN or infinite values")
+    if fps <= 0:
+        raise UserError(f"{path.name}: frame rate must be positive, got {fps}")
+    return MotionFile(poses, trans, expressions, betas, gender, fps, model, arkit)
