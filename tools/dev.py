@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Set up the project's virtual environment, run the demo, or run the tests.
+
+    python3.11 tools/dev.py demo    # .venv + dependencies, then audio → out/
+    python3.11 tools/dev.py test    # .venv + dependencies, then the whole test suite
+
+Needs only Python 3.11 and pip. The environment is reinstalled when requirements.txt changes.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+VENV = REPO / ".venv"
+PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+REQUIREMENTS = REPO / "requirements.txt"
+STAMP = VENV / ".orator-requirements.sha256"
+
+
+def ensure_environment() -> None:
+    if sys.version_info[:2] != (3, 11):
+        sys.exit(f"error: Orator needs Python 3.11 (bpy 5.0.1 is built for it); this is {sys.version.split()[0]}. "
+                 "Run this script with python3.11.")
+    wanted = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    if PYTHON.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
+        return
+    if not PYTHON.exists():
+        print(f"creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    print("installing dependencies (first run: a few minutes)", flush=True)
+    subprocess.run([str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q",
+                    "-r", str(REQUIREMENTS)], check=True)
+    STAMP.write_text(wanted)
+
+
+def run(args: list[str]) -> int:
+    return subprocess.run([str(PYTHON), *args], cwd=REPO).returncode
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("setup", "demo", "test"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    ensure_environment()
+    if argv[0] == "setup":
+        return 0
+    if argv[0] == "demo":
+        out = REPO / "out"
+        sample = REPO / "samples" / "LJ001-0001.wav"
+        transcript = REPO / "samples" / "LJ001-0001.txt"
+        return run(["-m", "backend", "generate", str(sample), "--transcript-file", str(transcript),
+                    "-o", str(out), "--bvh", *argv[1:]])
+    return run(["-m", "pytest", *argv[1:]])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
