@@ -1,0 +1,1 @@
+"""Built-in engines: procedural, no learned weights, fast on a CPU."""

@@ -1,0 +1,1 @@
+"""Objective measures of generated motion (lip closure, aperture, jitter, blink rate, …)."""
