@@ -1,0 +1,184 @@
+"""Load any audio file soundfile can read as 16 kHz mono float32, block by block.
+
+Long files are read in blocks (never whole as float64) and resampled with a polyphase
+anti-alias filter; blocks overlap by the filter's reach so the result equals resampling the
+whole file at once (no seams).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from math import gcd
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from scipy.signal import firwin, resample_poly
+
+from ..errors import AudioError
+from ..progress import JobControl
+
+TARGET_RATE = 16000
+BLOCK_SECONDS = 10.0          # source audio per read; bounds memory and cancel latency
+KAISER_BETA = 5.0             # same anti-alias design as scipy's resample_poly default
+
+
+@dataclass(frozen=True)
+class LoadedAudio:
+    samples: np.ndarray      # (N,) float32 mono at 16 kHz, range about -1..1
+    sample_rate: int         # always 16000
+    source_rate: int
+    source_channels: int
+    source_format: str       # e.g. 'WAV PCM_24', 'OGG VORBIS', 'MP3'
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / float(self.sample_rate)
+
+
+@dataclass(frozen=True)
+class PolyphaseResampler:
+    """Rational resampling by up/down with one fixed linear-phase low-pass FIR (odd length)."""
+
+    up: int
+    down: int
+    taps: np.ndarray   # (2 * half_len + 1,) float64
+
+    @property
+    def half_len(self) -> int:
+        return (len(self.taps) - 1) // 2
+
+    @property
+    def context(self) -> int:
+        """Input samples of overlap each side of a block: covers the filter, multiple of `down`."""
+        reach = self.half_len // self.up + 2
+        return self.down * (-(-reach // self.down))
+
+    def resample(self, x: np.ndarray) -> np.ndarray:
+        """(n,) → (ceil(n * up / down),) float32; identity when up == down."""
+        if self.up == self.down:
+            return x.astype(np.float32, copy=False)
+        return resample_poly(x, self.up, self.down, window=self.taps).astype(np.float32)
+
+
+def make_resampler(source_rate: int, target_rate: int = TARGET_RATE) -> PolyphaseResampler:
+    g = gcd(int(source_rate), int(target_rate))
+    up, down = target_rate // g, source_rate // g
+    max_rate = max(up, down)
+    half_len = 10 * max_rate
+    taps = firwin(2 * half_len + 1, 1.0 / max_rate, window=("kaiser", KAISER_BETA)) if up != down else np.ones(1)
+    return PolyphaseResampler(up, down, taps)
+
+
+def resample_blocks(read_block, n_in: int, resampler: PolyphaseResampler, block: int,
+                    control: JobControl | None = None) -> np.ndarray:
+    """Resample a long signal block-wise with overlap/discard, equal to resampling it whole.
+
+    read_block(start, stop) -> (stop - start,) float32 mono input samples.
+    `block` is rounded to a multiple of `down` so each block starts on an exact output sample.
+    Returns (ceil(n_in * up / down),) float32.
+    """
+    up, down = resampler.up, resampler.down
+    n_out = -(-n_in * up // down)
+    if up == down:
+        out = np.empty(n_in, np.float32)
+        for a in range(0, n_in, block):
+            if control is not None:
+                control.report(a / max(n_in, 1), "loading audio")
+            b = min(a + block, n_in)
+            out[a:b] = read_block(a, b)
+        return out
+    block = max(down, block // down * down)
+    ctx = resampler.context
+    out = np.empty(n_out, np.float32)
+    for a in range(0, n_in, block):
+        if control is not None:
+            control.report(a / max(n_in, 1), "loading audio")
+        b = min(a + block, n_in)
+        lo, hi = max(0, a - ctx), min(n_in, b + ctx)
+        y = resampler.resample(read_block(lo, hi))
+        first = (a - lo) * up // down          # exact: a and lo are multiples of down
+        o0 = a * up // down
+        o1 = n_out if b == n_in else b * up // down
+        out[o0:o1] = y[first:first + (o1 - o0)]
+    return out
+
+
+def _format_name(info: sf.SoundFile) -> str:
+    return "MP3" if info.format == "MP3" else f"{info.format} {info.subtype}"
+
+
+class _SequentialMonoReader:
+    """Serves overlapping [start, stop) mono requests while reading the file strictly forward.
+
+    Compressed formats seek inexactly, so the overlap between consecutive blocks comes from
+    a cache of the previous request instead of a seek.
+    """
+
+    def __init__(self, f: sf.SoundFile, name: str):
+        self.f, self.name = f, name
+        self.cache = np.zeros(0, np.float32)
+        self.cache_start = 0
+
+    def _read_forward(self, n: int, at: int) -> np.ndarray:
+        rate, channels = self.f.samplerate, self.f.channels
+        try:
+            x = self.f.read(n, dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError) as exc:
+            raise AudioError(f"{self.name} is damaged at {at / rate:.1f} s ({exc}) — "
+                             "re-export the recording") from None
+        if len(x) < n:   # header promised more frames than the data holds: pad the tail
+            x = np.concatenate([x, np.zeros((n - len(x), channels), np.float32)])
+        mono = x[:, 0].copy() if channels == 1 else x.mean(axis=1, dtype=np.float32)
+        if not np.isfinite(mono).all():
+            raise AudioError(f"{self.name} contains NaN or infinite samples near "
+                             f"{at / rate:.1f} s — re-export it as 16/24-bit PCM")
+        return mono
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        cache_end = self.cache_start + len(self.cache)
+        if start < self.cache_start or start > cache_end:
+            raise ValueError("requests must move forward and overlap or touch the previous one")
+        kept = self.cache[start - self.cache_start:]
+        fresh = self._read_forward(stop - cache_end, cache_end) if stop > cache_end else np.zeros(0, np.float32)
+        self.cache = np.concatenate([kept, fresh])[: stop - start]
+        self.cache_start = start
+        return self.cache
+
+
+def _check_path(path: Path) -> None:
+    if not path.exists():
+        raise AudioError(f"audio file not found: {path} — check the path")
+    if path.is_dir():
+        raise AudioError(f"{path} is a folder, not an audio file — pick a .wav/.flac/.ogg/.mp3 file")
+    if path.stat().st_size == 0:
+        raise AudioError(f"audio file is empty (0 bytes): {path} — re-export the recording")
+
+
+def load_audio(path, control: JobControl | None = None) -> LoadedAudio:
+    """Read `path` (any soundfile format, rate, channel count) as 16 kHz mono float32.
+
+    Raises AudioError with one actionable line for missing, empty, non-audio, corrupt or
+    zero-length files and for NaN/inf samples.
+    """
+    path = Path(os.fspath(path)).expanduser()
+    _check_path(path)
+    try:
+        f = sf.SoundFile(str(path))
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        reason = str(exc).split(":")[-1].strip() or "unknown reason"
+        raise AudioError(f"cannot read {path.name} as audio ({reason}) — "
+                         "use a WAV, FLAC, OGG or MP3 file") from None
+    with f:
+        n_in, rate, channels = int(f.frames), int(f.samplerate), int(f.channels)
+        fmt = _format_name(f)
+        if n_in <= 0 or rate <= 0:
+            raise AudioError(f"{path.name} contains no audio samples — re-export the recording")
+        resampler = make_resampler(rate)
+        reader = _SequentialMonoReader(f, path.name)
+        read_block = reader.read
+        block = max(int(BLOCK_SECONDS * rate), 1)
+        samples = resample_blocks(read_block, n_in, resampler, block, control)
+    if control is not None:
+        control.report(1.0, "loading audio")
+    return LoadedAudio(samples, TARGET_RATE, rate, channels, fmt)
