@@ -39,9 +39,9 @@ class FaceParams:
     loudness_smoothing_s: float = 0.05
     acoustic_smoothing_s: float = 0.045
     # blinks
-    blink_rate_speaking: float = 13.0        # per minute
-    blink_rate_pausing: float = 26.0
-    phrase_end_blink_prob: float = 0.5
+    blink_rate_speaking: float = 10.0        # per minute
+    blink_rate_pausing: float = 20.0
+    phrase_end_blink_prob: float = 0.45
     double_blink_prob: float = 0.12
     blink_refractory_s: float = 0.7
     blink_close_s: tuple[float, float] = (0.045, 0.065)   # lid closing time range
@@ -433,11 +433,13 @@ def gaze_path(speech: np.ndarray, fps: int, rng: np.random.Generator, params: Fa
     """
     n = len(speech)
     duration = n / fps
+    # phrase starts and ends force a new gaze decision (look away to plan, back to hand over)
+    changes = (np.flatnonzero(np.diff(speech.astype(np.int8))) + 1) / fps
     starts, targets = [], []
     t = 0.0
     while t < duration:
         starts.append(t)
-        speaking = bool(speech[min(int(t * fps), n - 1)])
+        speaking = bool(speech[min(int(t * fps) + 3, n - 1)])  # gaze shifts lead the voice a little
         averted = rng.uniform() < (params.aversion_prob_speaking if speaking else params.aversion_prob_pausing)
         if averted:
             angle = rng.uniform(0.0, 2.0 * np.pi)
@@ -447,7 +449,11 @@ def gaze_path(speech: np.ndarray, fps: int, rng: np.random.Generator, params: Fa
         else:
             targets.append(tuple(rng.normal(0.0, params.contact_scatter, 2)))
             hold = params.contact_fixation_s
-        t += float(np.clip(hold * np.exp(rng.normal(0.0, 0.5)) / max(energy, 0.3) ** 0.5, 0.25, 5.0))
+        t_next = t + float(np.clip(hold * np.exp(rng.normal(0.0, 0.5)) / max(energy, 0.3) ** 0.5, 0.25, 5.0))
+        k = np.searchsorted(changes, t + 0.25)
+        if k < len(changes) and changes[k] - 0.1 < t_next:
+            t_next = changes[k] + rng.uniform(-0.1, 0.1)
+        t = t_next
     starts_a = np.array(starts)
     tgt = np.array(targets)
     amplitude = np.linalg.norm(np.diff(tgt, axis=0), axis=1)
