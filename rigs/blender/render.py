@@ -163,7 +163,7 @@ def render_still(filepath, armature_obj, mesh_obj, frame=None, resolution=(512, 
     return os.fspath(filepath)
 
 
-def _read_png(path):
+def read_png(path):
     """(H, W, 4) float32 pixels of a PNG, top row first."""
     image = bpy.data.images.load(os.fspath(path))
     try:
@@ -186,7 +186,7 @@ def tile_images(images, columns: int, background=1.0):
     return sheet
 
 
-def _write_png(pixels, filepath):
+def write_png(pixels, filepath):
     """Save (H, W, 4) float pixels (top row first, display values) as a PNG."""
     h, w = pixels.shape[:2]
     image = bpy.data.images.new("OratorContactSheet", w, h, alpha=True)
@@ -225,6 +225,6 @@ def render_contact_sheet(filepath, frames, armature_obj, mesh_obj, columns=None,
             scene.frame_set(f)
             path = os.path.join(tmp, f"frame_{f:06d}.png")
             _render_to(scene, path)
-            tiles.append(_read_png(path))
-    _write_png(tile_images(tiles, columns), filepath)
+            tiles.append(read_png(path))
+    write_png(tile_images(tiles, columns), filepath)
     return os.fspath(filepath)
