@@ -83,14 +83,25 @@ def generate(audio_path: str | Path, options: GenerateOptions, control: JobContr
     for k in range(options.takes):
         start = 0.6 + k * per_take
         face_rng, body_rng = take_rng(options.seed, k + 1).spawn(2)
-        control.report(0.0, f"take {k + 1}: face")
-        arkit = face_engine.generate_face(analysis, options, face_rng, control.sub(start, start + per_take / 2))
-        control.report(0.0, f"take {k + 1}: body")
-        poses, trans = body_engine.generate_body(analysis, options, body_rng,
-                                                 control.sub(start + per_take / 2, start + per_take))
+        face_control = control.sub(start, start + per_take / 2)
+        face_control.report(0.0, f"take {k + 1}: face")
+        arkit = face_engine.generate_face(analysis, options, face_rng, face_control)
+        body_control = control.sub(start + per_take / 2, start + per_take)
+        body_control.report(0.0, f"take {k + 1}: body")
+        poses, trans = body_engine.generate_body(analysis, options, body_rng, body_control)
         takes.append(assemble_performance(poses, trans, arkit, {
             "take": k + 1, "seed": options.seed, "engine": body_engine.name, "face_engine": face_engine.name}))
     return Generation(Path(audio_path), audio.duration, analysis, takes)
+
+
+def prepare_output_dir(out_dir: str | Path) -> Path:
+    """Create the output folder or fail with one line, before any expensive work."""
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create output folder {out_dir}: {exc.strerror or exc}") from None
+    return out_dir
 
 
 def take_dir(out_dir: Path, take: int, takes: int) -> Path:
@@ -102,11 +113,7 @@ def write_generation(gen: Generation, out_dir: str | Path, options: GenerateOpti
                      control: JobControl | None = None, started: float | None = None) -> dict:
     """Write each take's motion.npz + face_arkit.csv (+ motion.bvh), then summary.json; return the summary."""
     control = control or JobControl()
-    out_dir = Path(out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"cannot create output folder {out_dir}: {exc.strerror}") from None
+    out_dir = prepare_output_dir(out_dir)
     flame = load_arkit_to_flame(options.arkit_to_flame) if options.arkit_to_flame else None
     hand_mean = None
     if options.bvh:
@@ -158,5 +165,8 @@ def run_generate(audio_path: str | Path, out_dir: str | Path, options: GenerateO
     """Generate and write; returns the summary (what `--json` prints and the worker's `done` carries)."""
     started = time.perf_counter()
     control = control or JobControl()
+    prepare_output_dir(out_dir)
+    if options.arkit_to_flame:
+        load_arkit_to_flame(options.arkit_to_flame)  # a bad matrix fails now, not after the analysis
     gen = generate(audio_path, options, control.sub(0.0, 0.95), engines)
     return write_generation(gen, out_dir, options, control.sub(0.95, 1.0), started)
