@@ -144,6 +144,8 @@ def generate_face(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
     if seal is not None:
         out[:, jaw] *= 1.0 - params.lip_seal_jaw_pull * seal
         out[:, close] += seal * np.maximum(out[:, jaw] - out[:, close], 0.0)
+    # the lips can touch but not pass through each other (aperture ≥ 0)
+    out[:, close] = np.minimum(out[:, close], out[:, jaw])
     check()
 
     # --- eyes ---
@@ -332,6 +334,17 @@ def _masked_smooth(values: np.ndarray, mask: np.ndarray, sigma: float, fill: flo
     return np.where(w > 1e-3, v / np.maximum(w, 1e-3), fill)
 
 
+def _speaker_normalised(formant: np.ndarray, voiced: np.ndarray, default_range: tuple[float, float],
+                        min_frames: int = 30) -> np.ndarray:
+    """(T,) formant mapped to 0..1 over this speaker's own 10th–90th percentile range (voices differ
+    by hundreds of Hz); a fixed adult range when there is too little voicing to measure it."""
+    lo, hi = default_range
+    if np.count_nonzero(voiced) >= min_frames:
+        lo, hi = np.percentile(formant[voiced], [10.0, 90.0])
+        hi = max(hi, lo + 100.0)
+    return np.clip((formant - lo) / (hi - lo), 0.0, 1.0)
+
+
 def acoustic_mouth(analysis: SpeechAnalysis, params: FaceParams, jaw_gain: float = 1.0) -> np.ndarray:
     """Mouth from loudness, formants and frication → (n_frames, 52) float64 (other channels zero).
 
@@ -345,8 +358,8 @@ def acoustic_mouth(analysis: SpeechAnalysis, params: FaceParams, jaw_gain: float
     loud *= speech
     formants = np.asarray(analysis.formants, np.float64).reshape(n, 2)
     voiced = np.asarray(analysis.voiced, bool) & (formants[:, 0] > 0)
-    f1 = _masked_smooth(np.clip((formants[:, 0] - 250.0) / 550.0, 0, 1), voiced, 2 * sigma, 0.4)
-    f2 = _masked_smooth(np.clip((formants[:, 1] - 900.0) / 1300.0, 0, 1), voiced, 2 * sigma, 0.5)
+    f1 = _masked_smooth(_speaker_normalised(formants[:, 0], voiced, (250.0, 800.0)), voiced, 2 * sigma, 0.4)
+    f2 = _masked_smooth(_speaker_normalised(formants[:, 1], voiced, (900.0, 2200.0)), voiced, 2 * sigma, 0.5)
     fric = gaussian_filter1d(np.clip(np.asarray(analysis.fricative, np.float64), 0, 1), sigma, mode="nearest")
     rounded = np.clip((0.45 - f2) / 0.45, 0, 1) * loud
     spread = np.clip((f2 - 0.55) / 0.45, 0, 1) * loud
