@@ -1,0 +1,164 @@
+"""The built-in body's gesture vocabulary, authored as data.
+
+Every pose is written for the LEFT hand in the chest frame (the spine3 joint, SMPL-X axes): x toward
+the hand's own side (so the right hand uses the mirror image), y up, z forward, metres. For scale:
+the shoulder joint sits at ≈ (0.17, 0.15, −0.01) in that frame and the arm reaches ≈ 0.51 m.
+
+A gesture is preparation → stroke → hold → retraction (McNeill/Kendon phases). `prep` is where the
+stroke starts, `stroke` where it ends: the stroke's end (its apex) lands on the stressed syllable.
+Retraction goes to a rest pose, or straight into the next gesture when strokes are close.
+
+Forearm `twist` (deg): 0 palms face the body's midline, −90 palm up, +90 palm down.
+Wrist `flex` (deg): + bends the palm side in, − bends back (extension). `deviation` (deg): + toward the
+thumb. `shape`: a name in backend.formats.hand_pose.HAND_SHAPES.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...options import EMOTIONS
+
+
+@dataclass(frozen=True)
+class HandKey:
+    """One key pose of one hand (left-hand authoring, chest frame)."""
+
+    wrist: tuple[float, float, float]
+    twist: float = 0.0
+    flex: float = 0.0
+    deviation: float = 0.0
+    shape: str = "relaxed"
+
+
+@dataclass(frozen=True)
+class BodyAccent:
+    """Head/torso movement peaking at the stroke (degrees; sides relative to the gesturing hand)."""
+
+    head_pitch: float = 0.0   # + nods down
+    head_yaw: float = 0.0     # + turns toward the gesturing hand's side
+    head_roll: float = 0.0    # + tilts toward the gesturing hand's side
+    spine_pitch: float = 0.0  # + leans forward
+    shrug: float = 0.0        # + raises the shoulders (both collars)
+
+
+@dataclass(frozen=True)
+class GestureKind:
+    """A gesture of the vocabulary; `weights` = relative frequency per emotion, in options.EMOTIONS order."""
+
+    name: str
+    two_handed: bool
+    prep: HandKey
+    stroke: HandKey
+    accent: BodyAccent
+    weights: tuple[float, float, float, float, float]
+    stroke_s: float = 0.2      # stroke duration at neutral tempo
+    hold_s: float = 0.25       # post-stroke hold at neutral tempo
+    repeatable: bool = False   # may repeat back-to-back on the same hand (beats)
+    counting: bool = False     # successive uses show 1, 2, 3… fingers (count_n shapes)
+
+    def weight(self, emotion: str) -> float:
+        return self.weights[EMOTIONS.index(emotion)]
+
+
+GESTURES: tuple[GestureKind, ...] = (
+    GestureKind(
+        "beat", False,
+        prep=HandKey((0.20, -0.06, 0.27), twist=20, flex=10),
+        stroke=HandKey((0.21, -0.17, 0.31), twist=25, flex=-5),
+        accent=BodyAccent(head_pitch=4), weights=(3.0, 2.0, 3.0, 2.0, 1.0),
+        stroke_s=0.18, hold_s=0.12, repeatable=True),
+    GestureKind(
+        "precision_beat", False,
+        prep=HandKey((0.17, -0.05, 0.28), twist=-20, flex=5, shape="precision"),
+        stroke=HandKey((0.18, -0.15, 0.31), twist=-15, flex=-5, shape="precision"),
+        accent=BodyAccent(head_pitch=3), weights=(1.5, 1.0, 1.0, 0.8, 0.5),
+        stroke_s=0.18, hold_s=0.15, repeatable=True),
+    GestureKind(
+        "palm_up_offer", False,
+        prep=HandKey((0.16, -0.15, 0.22), twist=-40, shape="relaxed"),
+        stroke=HandKey((0.27, -0.11, 0.37), twist=-85, flex=-10, shape="open"),
+        accent=BodyAccent(head_pitch=2, head_roll=4, spine_pitch=2), weights=(2.0, 3.0, 1.5, 0.5, 1.5),
+        stroke_s=0.24, hold_s=0.4),
+    GestureKind(
+        "two_hand_frame", True,
+        prep=HandKey((0.14, -0.03, 0.26), twist=0, shape="open"),
+        stroke=HandKey((0.17, -0.12, 0.33), twist=5, shape="flat"),
+        accent=BodyAccent(head_pitch=3), weights=(1.5, 1.5, 0.5, 1.0, 1.0),
+        stroke_s=0.22, hold_s=0.35),
+    GestureKind(
+        "point", False,
+        prep=HandKey((0.22, -0.10, 0.25), twist=40),
+        stroke=HandKey((0.30, 0.0, 0.42), twist=70, flex=-5, shape="point"),
+        accent=BodyAccent(head_yaw=6, head_pitch=2), weights=(1.0, 1.0, 0.3, 2.0, 1.0),
+        stroke_s=0.22, hold_s=0.4),
+    GestureKind(
+        "self_point", False,
+        prep=HandKey((0.13, -0.15, 0.25), twist=-10),
+        stroke=HandKey((0.06, -0.05, 0.21), twist=20, flex=30, shape="open"),
+        accent=BodyAccent(head_pitch=3, spine_pitch=-1.5), weights=(0.7, 0.8, 0.8, 0.8, 0.6),
+        stroke_s=0.24, hold_s=0.35),
+    GestureKind(
+        "shrug", True,
+        prep=HandKey((0.18, -0.20, 0.21), twist=-30),
+        stroke=HandKey((0.30, -0.13, 0.27), twist=-90, flex=-15, shape="open"),
+        accent=BodyAccent(head_pitch=-2, head_roll=6, shrug=8), weights=(0.6, 0.5, 0.8, 0.3, 1.5),
+        stroke_s=0.3, hold_s=0.4),
+    GestureKind(
+        "dismiss", False,
+        prep=HandKey((0.10, -0.10, 0.30), twist=80, flex=20),
+        stroke=HandKey((0.36, -0.14, 0.29), twist=100, flex=-25, shape="open"),
+        accent=BodyAccent(head_yaw=-5, head_roll=-3), weights=(0.6, 0.5, 0.5, 1.5, 0.5),
+        stroke_s=0.2, hold_s=0.2),
+    GestureKind(
+        "count", False,
+        prep=HandKey((0.18, -0.05, 0.28), twist=-20),
+        stroke=HandKey((0.19, 0.0, 0.31), twist=-10, flex=-5, shape="count_1"),
+        accent=BodyAccent(head_pitch=2), weights=(0.5, 0.5, 0.2, 0.6, 0.3),
+        stroke_s=0.22, hold_s=0.45, counting=True),
+    GestureKind(
+        "chop", False,
+        prep=HandKey((0.16, 0.02, 0.28), shape="flat"),
+        stroke=HandKey((0.16, -0.18, 0.34), shape="flat"),
+        accent=BodyAccent(head_pitch=6, spine_pitch=2), weights=(0.6, 0.3, 0.1, 3.0, 0.4),
+        stroke_s=0.14, hold_s=0.2, repeatable=True),
+    GestureKind(
+        "hands_together", True,
+        prep=HandKey((0.10, -0.16, 0.26), twist=10),
+        stroke=HandKey((0.055, -0.19, 0.27), twist=5, flex=5, shape="cupped"),
+        accent=BodyAccent(head_pitch=2), weights=(0.8, 0.5, 2.0, 0.2, 0.3),
+        stroke_s=0.25, hold_s=0.5),
+    GestureKind(
+        "two_hand_beat", True,
+        prep=HandKey((0.18, -0.07, 0.30), twist=60, shape="open"),
+        stroke=HandKey((0.20, -0.17, 0.32), twist=70, flex=-5, shape="open"),
+        accent=BodyAccent(head_pitch=5), weights=(1.0, 1.0, 0.5, 1.5, 0.8),
+        stroke_s=0.18, hold_s=0.15, repeatable=True),
+    GestureKind(
+        "wide_open", True,
+        prep=HandKey((0.20, -0.12, 0.25), twist=-30, shape="open"),
+        stroke=HandKey((0.36, 0.02, 0.30), twist=-60, flex=-20, shape="spread"),
+        accent=BodyAccent(head_pitch=-4, shrug=4), weights=(0.3, 1.5, 0.1, 0.3, 3.0),
+        stroke_s=0.26, hold_s=0.4),
+    GestureKind(
+        "fist_beat", False,
+        prep=HandKey((0.19, -0.02, 0.27), twist=10, shape="fist"),
+        stroke=HandKey((0.19, -0.18, 0.31), twist=15, shape="fist"),
+        accent=BodyAccent(head_pitch=6, spine_pitch=1.5), weights=(0.2, 0.1, 0.1, 2.5, 0.2),
+        stroke_s=0.15, hold_s=0.15, repeatable=True),
+    GestureKind(
+        "sweep", False,
+        prep=HandKey((0.12, -0.12, 0.33), twist=-60, shape="open"),
+        stroke=HandKey((0.40, -0.08, 0.26), twist=-80, flex=-10, shape="open"),
+        accent=BodyAccent(head_yaw=5, head_roll=3), weights=(0.7, 1.2, 0.3, 0.5, 1.0),
+        stroke_s=0.3, hold_s=0.3),
+)
+GESTURE_INDEX: dict[str, int] = {g.name: i for i, g in enumerate(GESTURES)}
+
+# Rest poses for pauses: arms hanging relaxed, or hands loosely together in front of the belly.
+REST_POSES: dict[str, HandKey] = {
+    "arms_down": HandKey((0.20, -0.34, 0.03), twist=0, flex=5),
+    "hands_together": HandKey((0.065, -0.25, 0.22), twist=5, flex=10),
+}
+# Where a hand waits during short gaps inside speech: lowered but still in gesture space.
+READY_POSE = HandKey((0.17, -0.24, 0.2), twist=10, flex=5)
+MAX_COUNT = 4  # counting gestures show up to this many fingers

@@ -1,0 +1,110 @@
+"""Finger poses: our own approximation of the SMPL-X/MANO mean relaxed hand and named hand shapes.
+
+SMPL-X hand joints 25–54 (left 25–39, right 40–54; per hand: index, middle, pinky, ring, thumb, three
+segments each) rotate relative to their parent in the T-pose rest frame. The left hand's fingers point
++X with the palm facing −Y and the thumb toward +Z; the right hand is its mirror image.
+
+BEAT2 stores finger rotations relative to MANO's mean relaxed hand (smplx `flat_hand_mean=False`), which
+ships only inside users' licensed model files. MEAN_RELAXED_HAND is our own authored stand-in: a
+gently curled hand, more curl toward the pinky. Shapes are authored as absolute (flat-hand-relative)
+axis-angles and returned relative to that mean, so zeros = the relaxed hand, as in BEAT2.
+Axis-angles of one segment are built as sums of small single-axis rotations (curl + spread), which is
+accurate enough at these angles and keeps the authoring readable.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .smplx_joints import JOINT_INDEX, REST_OFFSETS
+
+FINGERS = ("index", "middle", "pinky", "ring", "thumb")  # SMPL-X order inside one hand block
+LEFT_HAND_START, RIGHT_HAND_START = 25, 40
+
+# Full flexion (rad) of the proximal, middle and distal segment of a long finger.
+_SEGMENT_FLEX_MAX = np.array([1.45, 1.65, 1.05])
+# Spread (abduction) direction per long finger: −1 toward the thumb, +1 toward the little finger.
+_SPREAD_SIDE = {"index": -1.0, "middle": -0.15, "ring": 0.55, "pinky": 1.0}
+# Full thumb flexion (rad) per segment: the base rolls the thumb across the palm, the tip curls.
+_THUMB_FLEX_MAX = np.array([0.75, 0.70, 0.90])
+_THUMB_OPPOSE_MAX = 0.55  # base rotation that brings the thumb under the index finger
+
+
+def _left_axes() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Curl axis of long fingers, spread axis, and thumb flexion axis for the LEFT hand, (3,) each."""
+    curl = np.array([0.0, 0.0, -1.0])        # rotates +X (finger) toward −Y (palm side)
+    spread = np.array([0.0, 1.0, 0.0])       # rotates +X toward −Z (away from the thumb)
+    thumb_dir = np.asarray(REST_OFFSETS[JOINT_INDEX["left_thumb2"]], dtype=np.float64)
+    thumb_dir /= np.linalg.norm(thumb_dir)
+    palm_normal = np.array([0.0, -1.0, 0.0])
+    thumb_flex = np.cross(thumb_dir, palm_normal)  # rotating about d×n moves d toward n
+    return curl, spread, thumb_flex / np.linalg.norm(thumb_flex)
+
+
+@dataclass(frozen=True)
+class HandShape:
+    """One authored hand shape: curl 0..1 per finger (index, middle, pinky, ring, thumb), spread in rad."""
+
+    curl: tuple[float, float, float, float, float]
+    spread: float = 0.0
+    thumb_oppose: float = 0.3  # 0 = thumb alongside the index, 1 = across the palm
+
+    def left_absolute(self) -> np.ndarray:
+        """(15, 3) axis-angle of the left hand's 15 finger joints relative to a flat hand."""
+        curl_axis, spread_axis, thumb_axis = _left_axes()
+        out = np.zeros((5, 3, 3))
+        for f, name in enumerate(FINGERS):
+            c = float(self.curl[f])
+            if name == "thumb":
+                out[f] = thumb_axis[None, :] * (_THUMB_FLEX_MAX * c)[:, None]
+                out[f, 0] += np.array([1.0, 0.0, 0.0]) * _THUMB_OPPOSE_MAX * self.thumb_oppose  # +Z toward −Y
+            else:
+                out[f] = curl_axis[None, :] * (_SEGMENT_FLEX_MAX * c)[:, None]
+                out[f, 0] += spread_axis * _SPREAD_SIDE[name] * self.spread
+        return out.reshape(15, 3)
+
+
+def mirror_hand(left: np.ndarray) -> np.ndarray:
+    """(..., 15, 3) left-hand axis-angles → the mirror-image right-hand ones (reflection x → −x)."""
+    return np.asarray(left) * np.array([1.0, -1.0, -1.0])
+
+
+RELAXED = HandShape(curl=(0.17, 0.21, 0.30, 0.26, 0.25), spread=0.04, thumb_oppose=0.35)
+
+HAND_SHAPES: dict[str, HandShape] = {
+    "relaxed": RELAXED,
+    "open": HandShape(curl=(0.04, 0.05, 0.08, 0.06, 0.05), spread=0.10, thumb_oppose=0.1),
+    "spread": HandShape(curl=(0.0, 0.0, 0.02, 0.0, 0.0), spread=0.32, thumb_oppose=0.0),
+    "flat": HandShape(curl=(0.0, 0.0, 0.0, 0.0, 0.05), spread=0.0, thumb_oppose=0.45),
+    "cupped": HandShape(curl=(0.22, 0.25, 0.30, 0.28, 0.2), spread=0.06, thumb_oppose=0.3),
+    "fist": HandShape(curl=(1.0, 1.0, 1.0, 1.0, 0.75), spread=0.0, thumb_oppose=0.9),
+    "point": HandShape(curl=(0.0, 0.95, 1.0, 1.0, 0.7), spread=0.0, thumb_oppose=0.85),
+    "precision": HandShape(curl=(0.45, 0.35, 0.45, 0.40, 0.55), spread=0.0, thumb_oppose=0.7),
+    "count_1": HandShape(curl=(0.0, 0.95, 1.0, 1.0, 0.75), spread=0.05, thumb_oppose=0.85),
+    "count_2": HandShape(curl=(0.0, 0.0, 1.0, 1.0, 0.75), spread=0.15, thumb_oppose=0.85),
+    "count_3": HandShape(curl=(0.0, 0.0, 1.0, 0.0, 0.75), spread=0.18, thumb_oppose=0.85),
+    "count_4": HandShape(curl=(0.0, 0.0, 0.0, 0.0, 0.8), spread=0.22, thumb_oppose=0.9),
+    "count_5": HandShape(curl=(0.0, 0.0, 0.0, 0.0, 0.0), spread=0.30, thumb_oppose=0.0),
+}
+
+# (30, 3): the mean relaxed hand, left joints 25–39 then right 40–54, relative to a flat hand.
+MEAN_RELAXED_HAND: np.ndarray = np.concatenate(
+    [RELAXED.left_absolute(), mirror_hand(RELAXED.left_absolute())], axis=0)
+MEAN_RELAXED_HAND.setflags(write=False)
+
+
+def hand_shape(name: str, side: str) -> np.ndarray:
+    """(15, 3) axis-angle of one hand's finger joints relative to MEAN_RELAXED_HAND (BEAT2 convention).
+
+    side: 'left' (joints 25–39) or 'right' (joints 40–54).
+    """
+    if side not in ("left", "right"):
+        raise ValueError(f"side must be 'left' or 'right', got {side!r}")
+    relative = HAND_SHAPES[name].left_absolute() - RELAXED.left_absolute()
+    return relative if side == "left" else mirror_hand(relative)
+
+
+def to_flat_hand(relative: np.ndarray) -> np.ndarray:
+    """(..., 30, 3) mean-relative finger poses (joints 25–54) → flat-hand-relative (flat_hand_mean=True)."""
+    return np.asarray(relative) + MEAN_RELAXED_HAND
