@@ -237,27 +237,39 @@ def _angle_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.degrees(np.arccos(np.clip(np.sum(a * b, -1), -1.0, 1.0)))
 
 
+def retarget_for_check(rig: RigDescription, poses: dict[str, np.ndarray], offsets=None, hand_mean=None):
+    """The retargeted motion the direction check examines (standing trans, one frame per pose)."""
+    mapping = detect_skeleton(rig.bone_names, rig.parents)
+    stacked = np.stack(list(poses.values()))
+    trans = np.tile([0.0, 0.95, 0.0], (len(stacked), 1))
+    mean = hand_pose.MEAN_RELAXED_HAND if hand_mean is None else hand_mean
+    return retarget_smplx_to_rig(stacked, trans, rig, mapping, hand_mean=mean, smplx_offsets=offsets)
+
+
 def direction_errors(rig: RigDescription, pose_names_and_poses: dict[str, np.ndarray],
-                     posed_matrices: np.ndarray | None = None) -> dict[str, float]:
+                     posed_matrices: np.ndarray | None = None, offsets=None, hand_mean=None) -> dict[str, float]:
     """Worst angle (deg) per bone between posed bone direction and the SMPL-X segment direction.
 
     posed_matrices: (T, B, 4, 4) armature-space pose matrices to check (default: numpy FK of the
-    retargeted values). Also checks the head's facing and the pelvis's left axis.
+    retargeted values). offsets (55, 3) / hand_mean (30, 3): the SMPL-X body (default: neutral, the
+    authored relaxed hand). Also checks the head's facing and the pelvis's left axis.
     """
     from rigs.retarget import SEGMENT_END, TIP_CONTINUES, rig_facing
     mapping = detect_skeleton(rig.bone_names, rig.parents)
     poses = np.stack(list(pose_names_and_poses.values()))
     trans = np.tile([0.0, 0.95, 0.0], (len(poses), 1))
-    motion = retarget_smplx_to_rig(poses, trans, rig, mapping, hand_mean=hand_pose.MEAN_RELAXED_HAND)
-    posed = pose_rig(rig, motion) if posed_matrices is None else posed_matrices
-
+    if posed_matrices is None:
+        posed = pose_rig(rig, retarget_for_check(rig, pose_names_and_poses, offsets, hand_mean))
+    else:
+        posed = posed_matrices
+    offsets = np.asarray(smplx_joints.REST_OFFSETS if offsets is None else offsets)
     full = poses.copy()
-    full[:, 25:55] += hand_pose.MEAN_RELAXED_HAND
-    glob, pos = kinematics.forward_kinematics(full, trans)
+    full[:, 25:55] += hand_pose.MEAN_RELAXED_HAND if hand_mean is None else hand_mean
+    glob, pos = kinematics.forward_kinematics(full, trans, offsets)
     to_rig = rig_facing(rig, mapping) @ SMPLX_TO_BLENDER
     glob = to_rig @ glob @ to_rig.T
     pos = pos @ to_rig.T
-    rest = smplx_rest_positions(np.asarray(smplx_joints.REST_OFFSETS)) @ to_rig.T
+    rest = smplx_rest_positions(offsets) @ to_rig.T
 
     errors: dict[str, float] = {}
 
