@@ -7,8 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from .formats.arkit import ARKIT_INDEX
-from .motion.kinematics import forward_kinematics
-from .motion.rotations import matrix_to_euler
+from .motion.rotations import axis_angle_to_matrix, matrix_to_euler
 
 JAW_OPEN_MAX_RAD = 0.30     # jaw pitch at jawOpen = 1 (SMPL-X jaw, mouth fully open)
 JAW_SIDE_MAX_RAD = 0.08     # jaw yaw at jawLeft/jawRight = 1
@@ -46,13 +45,11 @@ def head_and_eye_angles(poses: np.ndarray) -> np.ndarray:
     yaw/pitch/roll relative to the head — the Live Link Face pose columns.
 
     Yaw turns toward the body's left, pitch looks down, roll tilts toward the body's left.
+    Head relative to chest is neck·head (local rotations); eyes are already local to the head.
     """
-    t = poses.shape[0]
-    rot, _ = forward_kinematics(poses, np.zeros((t, 3)))
-    head_rel = np.einsum("tji,tjk->tik", rot[:, 9], rot[:, 15])  # R_spine3^T R_head
-    out = np.zeros((t, 9))
-    for k, m in enumerate((head_rel, np.einsum("tji,tjk->tik", rot[:, 15], rot[:, 23]),
-                           np.einsum("tji,tjk->tik", rot[:, 15], rot[:, 24]))):
+    local = axis_angle_to_matrix(poses[:, (12, 15, 23, 24)].astype(np.float64))  # (T,4,3,3)
+    out = np.zeros((poses.shape[0], 9))
+    for k, m in enumerate((local[:, 0] @ local[:, 1], local[:, 2], local[:, 3])):
         yaw, pitch, roll = matrix_to_euler(m, "YXZ").T
         out[:, 3 * k:3 * k + 3] = np.stack([yaw, pitch, -roll], axis=1)
     return out

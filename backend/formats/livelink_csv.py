@@ -62,14 +62,16 @@ def write_livelink_csv(path: str | os.PathLike, arkit: np.ndarray, head_eyes: np
     t = arkit.shape[0]
     head_eyes = np.zeros((t, len(POSE_COLUMNS))) if head_eyes is None else np.asarray(head_eyes, np.float64)
     values = np.concatenate([arkit, head_eyes], axis=1)
-    buf = io.StringIO()
-    buf.write(",".join(HEADER) + "\n")
-    body = np.char.mod("%.6f", values)
-    for frame in range(t):
-        buf.write(f"{_timecode(frame, fps)},{VALUE_COUNT}," + ",".join(body[frame]) + "\n")
     path = Path(path)
     with atomic_write(path) as fh:
-        fh.write(buf.getvalue())
+        fh.write(",".join(HEADER) + "\n")
+        for start in range(0, t, 2048):  # in blocks: an hour of rows never sits in memory as text
+            buf = io.StringIO()
+            for frame in range(start, min(start + 2048, t)):
+                buf.write(f"{_timecode(frame, fps)},{VALUE_COUNT},")
+                buf.write(",".join(f"{v:.6f}" for v in values[frame]))
+                buf.write("\n")
+            fh.write(buf.getvalue())
     return path
 
 
