@@ -39,11 +39,13 @@ class FaceParams:
     loudness_smoothing_s: float = 0.05
     acoustic_smoothing_s: float = 0.045
     # blinks
-    blink_rate_speaking: float = 10.0        # per minute
-    blink_rate_pausing: float = 20.0
+    blink_rate_speaking: float = 8.0         # per minute
+    blink_rate_pausing: float = 17.0
     phrase_end_blink_prob: float = 0.45
     double_blink_prob: float = 0.12
     blink_refractory_s: float = 0.7
+    gaze_shift_blink_prob: float = 0.3       # large gaze shifts often come with a blink
+    gaze_shift_blink_amplitude: float = 0.25
     blink_close_s: tuple[float, float] = (0.045, 0.065)   # lid closing time range
     blink_open_s: tuple[float, float] = (0.075, 0.11)     # lid opening time range
     # gaze (units: ARKit eyeLook weight, 1 ≈ the eye's full range)
@@ -104,7 +106,10 @@ def generate_face(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
     out = np.zeros((n, NUM_ARKIT), dtype=np.float64)
     if n == 0:
         return out.astype(np.float32)
-    blink_rng, gaze_rng, brow_rng, mood_rng = rng.spawn(4)
+    # one independent stream per feature, so tuning one leaves the others' draws unchanged
+    # (Generator.spawn would do the same but needs numpy ≥ 1.25; Blender 4.2 may bring older)
+    blink_rng, gaze_rng, brow_rng, mood_rng = (np.random.default_rng(int(s))
+                                               for s in rng.integers(0, 2**63 - 1, size=4))
     check = control.check if control is not None else (lambda: None)
 
     def toward(gain: float) -> float:
@@ -150,13 +155,15 @@ def generate_face(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
 
     # --- eyes ---
     speech = np.asarray(analysis.speech, bool)
-    blink = blink_curve(analysis, blink_rng, params, toward(style.blink_rate_gain))
+    fix_starts, fix_targets = gaze_fixations(speech, fps, gaze_rng, params, toward(style.gesture_gain))
+    big_shift = np.linalg.norm(np.diff(fix_targets, axis=0), axis=1) > params.gaze_shift_blink_amplitude
+    blink = blink_curve(analysis, blink_rng, params, toward(style.blink_rate_gain), fix_starts[1:][big_shift])
     check()
     for channel in ("eyeBlinkLeft", "eyeBlinkRight"):
         out[:, ARKIT_INDEX[channel]] += blink
     for channel in ("eyeWideLeft", "eyeWideRight"):
         out[:, ARKIT_INDEX[channel]] *= 1.0 - blink  # a wide eye still closes fully to blink
-    yaw, pitch = gaze_path(speech, fps, gaze_rng, params, toward(style.gesture_gain))
+    yaw, pitch = gaze_path(fix_starts, fix_targets, n, fps, gaze_rng, params)
     pitch = pitch + style.gaze_pitch * intensity - params.blink_gaze_dip * blink
     write_gaze(out, yaw, pitch)
     check()
@@ -387,11 +394,12 @@ def _slow_noise(rng: np.random.Generator, n: int, sigma_frames: float) -> np.nda
 
 
 def blink_times(analysis: SpeechAnalysis, rng: np.random.Generator, params: FaceParams,
-                rate_gain: float = 1.0) -> np.ndarray:
+                rate_gain: float = 1.0, gaze_shifts: np.ndarray | None = None) -> np.ndarray:
     """(B,) blink peak times in seconds, sorted.
 
-    Poisson blinks at a speaking or pausing rate, extra blinks just after phrase ends, a refractory
-    gap between blinks, and some double blinks.
+    Poisson blinks at a speaking or pausing rate, extra blinks just after phrase ends and with
+    some large gaze shifts (`gaze_shifts` (S,) times in seconds), a refractory gap between
+    blinks, and some double blinks.
     """
     duration, fps = float(analysis.duration), analysis.fps
     speech = np.asarray(analysis.speech, bool)
@@ -408,6 +416,9 @@ def blink_times(analysis: SpeechAnalysis, rng: np.random.Generator, params: Face
     ends = ends[ends < duration - 0.3]
     extra = rng.uniform(size=len(ends)) < params.phrase_end_blink_prob
     times.append(ends[extra] + rng.uniform(0.05, 0.3, int(extra.sum())))
+    if gaze_shifts is not None and len(gaze_shifts):
+        evoked = rng.uniform(size=len(gaze_shifts)) < params.gaze_shift_blink_prob
+        times.append(np.asarray(gaze_shifts, float)[evoked] + 0.03)
     candidates = np.sort(np.concatenate(times))
     kept, last = [], -np.inf
     for time in candidates:  # refractory gap: one pass over a few blinks per minute
@@ -422,10 +433,11 @@ def blink_times(analysis: SpeechAnalysis, rng: np.random.Generator, params: Face
 
 
 def blink_curve(analysis: SpeechAnalysis, rng: np.random.Generator, params: FaceParams,
-                rate_gain: float = 1.0) -> np.ndarray:
+                rate_gain: float = 1.0, gaze_shifts: np.ndarray | None = None) -> np.ndarray:
     """(n_frames,) eyeBlink weight, the same for both eyes: fast close, slower open, ~0.1–0.18 s."""
     fps = analysis.fps
-    peaks = np.round(blink_times(analysis, rng, params, rate_gain) * fps) / fps  # full closure on a frame
+    times = blink_times(analysis, rng, params, rate_gain, gaze_shifts)
+    peaks = np.round(times * fps) / fps  # full closure on a frame
     closing = rng.uniform(*params.blink_close_s, len(peaks))
     opening = rng.uniform(*params.blink_open_s, len(peaks))
     depth = rng.uniform(0.9, 1.0, len(peaks))
@@ -437,12 +449,13 @@ def _min_jerk(u: np.ndarray) -> np.ndarray:
     return u ** 3 * (10.0 - 15.0 * u + 6.0 * u * u)
 
 
-def gaze_path(speech: np.ndarray, fps: int, rng: np.random.Generator, params: FaceParams,
-              energy: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """Gaze yaw (+ = the face's left) and pitch (+ = up), each (T,), in eyeLook units.
+def gaze_fixations(speech: np.ndarray, fps: int, rng: np.random.Generator, params: FaceParams,
+                   energy: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Fixation plan: start times (F,) in seconds (the first is 0) and gaze targets (F, 2) as
+    (yaw, pitch) in eyeLook units, yaw + = the face's left, pitch + = up.
 
     Fixations alternate between the listener (small scatter) and averted targets; aversion is
-    likelier while speaking. Shifts are minimum-jerk saccades whose duration grows with amplitude.
+    likelier while speaking, and every phrase start or end prompts a new decision.
     """
     n = len(speech)
     duration = n / fps
@@ -467,14 +480,20 @@ def gaze_path(speech: np.ndarray, fps: int, rng: np.random.Generator, params: Fa
         if k < len(changes) and changes[k] - 0.1 < t_next:
             t_next = changes[k] + rng.uniform(-0.1, 0.1)
         t = t_next
-    starts_a = np.array(starts)
-    tgt = np.array(targets)
+    return np.array(starts), np.array(targets)
+
+
+def gaze_path(starts: np.ndarray, targets: np.ndarray, n_frames: int, fps: int, rng: np.random.Generator,
+              params: FaceParams) -> tuple[np.ndarray, np.ndarray]:
+    """Gaze yaw and pitch (T,) from a fixation plan (see gaze_fixations): minimum-jerk saccades
+    whose duration grows with amplitude, then fixation with a slow drift."""
+    n, tgt = n_frames, targets
     amplitude = np.linalg.norm(np.diff(tgt, axis=0), axis=1)
     saccade = np.concatenate([[1e-3], 0.02 + 0.12 * amplitude])  # s, main-sequence-like
     time = np.arange(n) / fps
-    k = np.searchsorted(starts_a, time, side="right") - 1
+    k = np.searchsorted(starts, time, side="right") - 1
     prev = tgt[np.maximum(k - 1, 0)]
-    s = _min_jerk((time - starts_a[k]) / saccade[k])[:, None]
+    s = _min_jerk((time - starts[k]) / saccade[k])[:, None]
     path = prev + (tgt[k] - prev) * s
     drift = params.gaze_drift * np.stack([_slow_noise(rng, n, 0.4 * fps), _slow_noise(rng, n, 0.4 * fps)], 1)
     path = path + drift
