@@ -1,0 +1,26 @@
+"""Orator's operators and the sidebar settings they read."""
+from __future__ import annotations
+
+import bpy
+
+from . import settings
+from .character import ORATOR_OT_add_character
+from .export import ORATOR_OT_export
+from .generate import ORATOR_OT_generate_from_audio
+from .takes import ORATOR_OT_use_take
+from .worker_session import shutdown_session
+
+CLASSES = (ORATOR_OT_add_character, ORATOR_OT_generate_from_audio, ORATOR_OT_use_take, ORATOR_OT_export)
+
+
+def register() -> None:
+    settings.register()
+    for cls in CLASSES:
+        bpy.utils.register_class(cls)
+
+
+def unregister() -> None:
+    shutdown_session()
+    for cls in reversed(CLASSES):
+        bpy.utils.unregister_class(cls)
+    settings.unregister()

@@ -1,0 +1,167 @@
+"""Export the character and its takes as FBX or glTF binary with settings game engines accept.
+
+Both: the armature's deform bones only (no leaf bones, no control bones), the skinned mesh with
+its shape keys / morph targets, animation baked at every frame. FBX: −Z forward, Y up, scale 1
+(Unity, Unreal and Godot import it upright at the right size); the playing take is baked over the
+scene range, so export one file per take with `all_takes`. glTF: Y up by definition; every take
+becomes one animation (bones and morph weights together).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import bpy
+
+from .apply_take import SceneEdits, active_take, take_actions, use_take
+
+
+@dataclass(frozen=True)
+class ExportTarget:
+    armature_name: str
+    mesh_name: str | None
+
+
+def _selected_only(context, target: ExportTarget):
+    """Select exactly the character's armature and mesh; returns a function that restores the selection."""
+    view_layer = context.view_layer
+    before = [o for o in view_layer.objects if o.select_get()]
+    active = view_layer.objects.active
+    for o in before:
+        o.select_set(False)
+    arm = bpy.data.objects[target.armature_name]
+    arm.select_set(True)
+    if target.mesh_name:
+        bpy.data.objects[target.mesh_name].select_set(True)
+    view_layer.objects.active = arm
+
+    def restore():
+        for o in view_layer.objects:
+            o.select_set(o in before)
+        view_layer.objects.active = active
+    return restore
+
+
+def _take_frame_range(scene, action) -> tuple[int, int]:
+    if action is None:
+        return scene.frame_start, scene.frame_end
+    start, end = action.frame_range
+    return int(round(start)), int(round(end))
+
+
+def export_fbx(context, filepath: str, target: ExportTarget) -> str:
+    """The playing take (bones + shape keys) baked into one FBX animation stack."""
+    scene = context.scene
+    arm = bpy.data.objects[target.armature_name]
+    old_range = scene.frame_start, scene.frame_end
+    scene.frame_start, scene.frame_end = _take_frame_range(scene, active_take(arm))
+    restore = _selected_only(context, target)
+    try:
+        result = bpy.ops.export_scene.fbx(
+            filepath=filepath, use_selection=True, object_types={"ARMATURE", "MESH"},
+            global_scale=1.0, apply_unit_scale=True, apply_scale_options="FBX_SCALE_ALL",
+            axis_forward="-Z", axis_up="Y", use_space_transform=True, bake_space_transform=False,
+            use_mesh_modifiers=False, mesh_smooth_type="FACE", add_leaf_bones=False,
+            primary_bone_axis="Y", secondary_bone_axis="X", use_armature_deform_only=True,
+            armature_nodetype="NULL", bake_anim=True, bake_anim_use_all_bones=True,
+            bake_anim_use_nla_strips=False, bake_anim_use_all_actions=False,
+            bake_anim_force_startend_keying=True, bake_anim_step=1.0, bake_anim_simplify_factor=0.0,
+            path_mode="COPY", embed_textures=True)
+    finally:
+        restore()
+        scene.frame_start, scene.frame_end = old_range
+    if result != {"FINISHED"}:
+        raise RuntimeError(f"FBX export failed: {result}")
+    return filepath
+
+
+def export_glb(context, filepath: str, target: ExportTarget) -> str:
+    """Character + every take (one glTF animation each) as a .glb."""
+    restore = _selected_only(context, target)
+    try:
+        result = bpy.ops.export_scene.gltf(
+            filepath=filepath, export_format="GLB", use_selection=True, export_yup=True,
+            export_apply=False, export_skins=True, export_def_bones=True, export_leaf_bone=False,
+            export_morph=True, export_morph_normal=False, export_morph_animation=True,
+            export_animations=True, export_animation_mode="ACTIONS", export_nla_strips=True,
+            export_force_sampling=True, export_frame_range=False, export_frame_step=1,
+            export_anim_slide_to_zero=False, export_optimize_animation_size=False,
+            export_all_influences=False, export_influence_nb=4, export_extras=False,
+            export_cameras=False, export_lights=False)
+    finally:
+        restore()
+    if result != {"FINISHED"}:
+        raise RuntimeError(f"glTF export failed: {result}")
+    return filepath
+
+
+def export_fbx_per_take(context, filepath: str, target: ExportTarget) -> list[str]:
+    """One FBX per take: `<stem> <take name>.fbx` beside filepath (the playing take is restored)."""
+    arm = bpy.data.objects[target.armature_name]
+    mesh = bpy.data.objects.get(target.mesh_name) if target.mesh_name else None
+    takes = take_actions(arm)
+    if not takes:
+        return [export_fbx(context, filepath, target)]
+    edits = SceneEdits()
+    written = []
+    stem, folder = Path(filepath).stem, Path(filepath).parent
+    try:
+        for action in takes:
+            use_take(arm, mesh, action, edits)
+            written.append(export_fbx(context, str(folder / f"{stem} {action.name}.fbx"), target))
+    finally:
+        edits.rollback()
+    return written
+
+
+class ORATOR_OT_export(bpy.types.Operator):
+    """Export the character and its takes for game engines (FBX or glTF binary)"""
+
+    bl_idname = "orator.export"
+    bl_label = "Export Character"
+    bl_options = {"REGISTER"}
+
+    filepath: bpy.props.StringProperty(subtype="FILE_PATH")
+    format: bpy.props.EnumProperty(name="Format", items=(
+        ("GLB", "glTF binary (.glb)", "Every take as its own animation"),
+        ("FBX", "FBX (.fbx)", "The playing take (or one file per take)"),
+    ), default="GLB")
+    all_takes: bpy.props.BoolProperty(name="One FBX per take", default=False)
+
+    @classmethod
+    def poll(cls, context):
+        if context.scene.orator.armature is None:
+            cls.poll_message_set("Choose a character first")
+            return False
+        if context.mode != "OBJECT":
+            cls.poll_message_set("Switch to Object Mode first")
+            return False
+        return True
+
+    def invoke(self, context, event):
+        if not self.filepath:
+            name = context.scene.orator.armature.name + (".glb" if self.format == "GLB" else ".fbx")
+            self.filepath = os.path.join(os.path.dirname(bpy.data.filepath) or os.path.expanduser("~"), name)
+        context.window_manager.fileselect_add(self)
+        return {"RUNNING_MODAL"}
+
+    def execute(self, context):
+        settings = context.scene.orator
+        target = ExportTarget(settings.armature.name,
+                              settings.face_mesh.name if settings.face_mesh is not None else None)
+        path = bpy.path.abspath(self.filepath)
+        suffix = ".glb" if self.format == "GLB" else ".fbx"
+        path = str(Path(path).with_suffix(suffix))
+        try:
+            if self.format == "GLB":
+                written = [export_glb(context, path, target)]
+            elif self.all_takes:
+                written = export_fbx_per_take(context, path, target)
+            else:
+                written = [export_fbx(context, path, target)]
+        except (RuntimeError, OSError) as exc:
+            self.report({"ERROR"}, f"Orator: {exc}")
+            return {"CANCELLED"}
+        self.report({"INFO"}, "Orator: wrote " + ", ".join(written))
+        return {"FINISHED"}

@@ -1,0 +1,202 @@
+"""Generate from Audio: send the audio to the backend worker, then key the takes on the character.
+
+Interactive: a modal operator polls the worker from a 0.1 s timer (the UI never waits), shows
+progress in the sidebar and the status bar, and ESC cancels. Background mode and scripts
+(`bpy.ops.orator.generate_from_audio()`): the same operator waits for the job. The takes are
+applied inside this one operator execution, so they are one undo step.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import bpy
+
+from ..backend.errors import UserError
+from ..backend.options import GenerateOptions
+from .apply_take import ApplyRequest, apply_takes
+from .worker_session import JobState, session
+
+ROOT_PACKAGE = __package__.rpartition(".")[0]
+TIMER_INTERVAL_S = 0.1
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    """Everything one Generate from Audio needs, read from the scene and preferences once."""
+
+    python: str
+    audio: str
+    options: dict
+    armature_name: str
+    mesh_name: str | None
+    frame_start: int
+    add_sound: bool
+    timeout_s: float
+
+
+def _preferences(context):
+    addon = context.preferences.addons.get(ROOT_PACKAGE)
+    return addon.preferences if addon is not None else None
+
+
+def read_request(context) -> GenerateRequest:
+    """The request from the sidebar settings; UserError with one actionable line when incomplete."""
+    settings = context.scene.orator
+    prefs = _preferences(context)
+    if settings.armature is None:
+        raise UserError("choose a character first (Add Character, or pick an armature)")
+    audio = bpy.path.abspath(settings.audio) if settings.audio else ""
+    if not audio or not os.path.isfile(audio):
+        raise UserError(f"audio file not found: {audio or '(none chosen)'}")
+    python = prefs.backend_python() if prefs is not None else None
+    if not python:
+        raise UserError("no Python for the backend: set 'Backend Python' in the Orator preferences")
+    transcript = settings.transcript.strip() or None
+    if settings.transcript_file:
+        path = bpy.path.abspath(settings.transcript_file)
+        try:
+            transcript = Path(path).read_text(encoding="utf-8").strip() or None
+        except OSError as exc:
+            raise UserError(f"cannot read the transcript file {path}: {exc.strerror}") from None
+    options = GenerateOptions(seed=int(settings.seed), takes=int(settings.takes), emotion=settings.emotion,
+                              intensity=float(settings.intensity), transcript=transcript,
+                              device=prefs.device if prefs is not None else "auto")
+    return GenerateRequest(python=python, audio=audio, options=asdict(options),
+                           armature_name=settings.armature.name,
+                           mesh_name=settings.face_mesh.name if settings.face_mesh is not None else None,
+                           frame_start=int(context.scene.frame_start), add_sound=bool(settings.add_sound),
+                           timeout_s=float(prefs.job_timeout_s if prefs is not None else 900))
+
+
+def job_output_dir(audio: str) -> str:
+    """A fresh folder for one job's files, under the extension's user folder when installed as one."""
+    try:
+        base = bpy.utils.extension_path_user(ROOT_PACKAGE, path="generated", create=True)
+    except (ValueError, RuntimeError, AttributeError):  # enabled as a legacy add-on, not an extension
+        base = os.path.join(tempfile.gettempdir(), "orator", "generated")
+    return os.path.join(base, f"{Path(audio).stem}-{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**6:06d}")
+
+
+def finish_job(context, request: GenerateRequest, job: JobState) -> tuple[set, list]:
+    """Apply a finished job; returns (operator result, [(report type, message)]) — errors once."""
+    reports = [({"WARNING"}, "; ".join(job.warnings))] if job.warnings else []
+    if job.error is not None:
+        if job.error_kind == "cancelled":
+            return {"CANCELLED"}, reports + [({"INFO"}, "Generation cancelled")]
+        return {"CANCELLED"}, reports + [({"ERROR"}, f"Orator: {job.error}")]
+    takes = job.result.get("takes", [])
+    try:
+        actions = apply_takes(context, ApplyRequest(
+            armature_name=request.armature_name, mesh_name=request.mesh_name, audio_path=request.audio,
+            take_motion_paths=tuple(t["motion"] for t in takes), frame_start=request.frame_start,
+            add_sound=request.add_sound))
+    except UserError as exc:
+        return {"CANCELLED"}, reports + [({"ERROR"}, f"Orator: {exc}")]
+    except Exception as exc:  # noqa: BLE001 - the scene is already rolled back; say what failed, once
+        return {"CANCELLED"}, reports + [({"ERROR"}, f"Orator: could not apply the takes: "
+                                                     f"{exc.__class__.__name__}: {exc}")]
+    names = ", ".join(a.name for a in actions)
+    return {"FINISHED"}, reports + [({"INFO"}, f"Orator: {names} ({job.result.get('seconds', 0):.1f} s of audio)")]
+
+
+def _set_progress(context, job: JobState | None) -> None:
+    progress = context.window_manager.orator_progress
+    progress.running = job is not None and not job.finished
+    progress.fraction = job.fraction if job is not None else 0.0
+    progress.stage = job.stage if job is not None else ""
+    workspace = getattr(context, "workspace", None)
+    if workspace is not None:
+        workspace.status_text_set(f"Orator: {job.stage} {job.fraction * 100:.0f}%  (Esc to cancel)"
+                                  if progress.running else None)
+    for area in context.screen.areas if getattr(context, "screen", None) else ():
+        if area.type == "VIEW_3D":
+            area.tag_redraw()
+
+
+class ORATOR_OT_generate_from_audio(bpy.types.Operator):
+    """Generate body and face animation for the character from the speech recording"""
+
+    bl_idname = "orator.generate_from_audio"
+    bl_label = "Generate from Audio"
+    bl_options = {"REGISTER", "UNDO"}
+
+    _timer = None
+    _job: JobState | None = None
+    _request: GenerateRequest | None = None
+
+    @classmethod
+    def poll(cls, context):
+        settings = context.scene.orator
+        if settings.armature is None:
+            cls.poll_message_set("Add or choose a character first")
+            return False
+        if not settings.audio:
+            cls.poll_message_set("Choose an audio file first")
+            return False
+        if context.window_manager.orator_progress.running:
+            cls.poll_message_set("A generation is already running")
+            return False
+        return True
+
+    def _report_all(self, reports) -> None:
+        for kind, message in reports:
+            self.report(kind, message)
+
+    def execute(self, context):
+        """Blocking run (background mode, scripts)."""
+        try:
+            request = read_request(context)
+        except UserError as exc:
+            self.report({"ERROR"}, f"Orator: {exc}")
+            return {"CANCELLED"}
+        job = session().run_blocking(request.python, request.audio, job_output_dir(request.audio),
+                                     request.options, request.timeout_s)
+        result, reports = finish_job(context, request, job)
+        self._report_all(reports)
+        return result
+
+    def invoke(self, context, event):
+        if bpy.app.background or context.window is None:
+            return self.execute(context)
+        try:
+            self._request = read_request(context)
+        except UserError as exc:
+            self.report({"ERROR"}, f"Orator: {exc}")
+            return {"CANCELLED"}
+        self._job = session().begin(self._request.python, self._request.audio,
+                                    job_output_dir(self._request.audio), self._request.options,
+                                    self._request.timeout_s)
+        wm = context.window_manager
+        self._timer = wm.event_timer_add(TIMER_INTERVAL_S, window=context.window)
+        wm.modal_handler_add(self)
+        _set_progress(context, self._job)
+        return {"RUNNING_MODAL"}
+
+    def modal(self, context, event):
+        job = self._job
+        if event.type == "ESC" and event.value == "PRESS":
+            session().cancel(job)
+        elif event.type != "TIMER":
+            return {"PASS_THROUGH"}
+        session().pump(job)
+        _set_progress(context, job)
+        if not job.finished:
+            return {"RUNNING_MODAL"}
+        context.window_manager.event_timer_remove(self._timer)
+        self._timer = None
+        _set_progress(context, None)
+        result, reports = finish_job(context, self._request, job)
+        self._report_all(reports)
+        return result
+
+    def cancel(self, context):
+        """Blender ends the operator (file load, window closed): drop the job."""
+        if self._job is not None:
+            session().cancel(self._job)
+        if self._timer is not None:
+            context.window_manager.event_timer_remove(self._timer)
+        _set_progress(context, None)

@@ -1,0 +1,59 @@
+"""The sidebar's inputs, stored on the scene (`scene.orator`), and the window-manager progress state."""
+from __future__ import annotations
+
+import bpy
+
+from ..backend.options import EMOTIONS, MAX_TAKES
+
+
+def _is_armature(_self, obj) -> bool:
+    return obj.type == "ARMATURE"
+
+
+def _has_shape_keys(_self, obj) -> bool:
+    return obj.type == "MESH" and obj.data.shape_keys is not None
+
+
+class OratorSceneSettings(bpy.types.PropertyGroup):
+    armature: bpy.props.PointerProperty(name="Character", type=bpy.types.Object, poll=_is_armature,
+                                        description="Armature that receives the body motion")
+    face_mesh: bpy.props.PointerProperty(name="Face", type=bpy.types.Object, poll=_has_shape_keys,
+                                         description="Mesh whose ARKit shape keys receive the face motion")
+    audio: bpy.props.StringProperty(name="Audio", subtype="FILE_PATH",
+                                    description="Speech recording (wav, flac, ogg, mp3, …)")
+    transcript: bpy.props.StringProperty(name="Transcript",
+                                         description="Optional: the exact words spoken (better lip timing)")
+    transcript_file: bpy.props.StringProperty(name="Transcript file", subtype="FILE_PATH",
+                                              description="Optional: a text file with the words spoken")
+    emotion: bpy.props.EnumProperty(name="Emotion", items=[(e, e.capitalize(), "") for e in EMOTIONS],
+                                    default="neutral")
+    intensity: bpy.props.FloatProperty(name="Intensity", default=0.5, min=0.0, max=1.0, subtype="FACTOR")
+    seed: bpy.props.IntProperty(name="Seed", default=0, min=0)
+    takes: bpy.props.IntProperty(name="Takes", default=1, min=1, max=MAX_TAKES,
+                                 description="Different performances of the same audio")
+    add_sound: bpy.props.BoolProperty(name="Add audio to the timeline", default=True)
+    smplx_model: bpy.props.StringProperty(name="SMPL-X model", subtype="FILE_PATH",
+                                          description="Your SMPL-X model .npz (folder from the preferences)")
+
+
+class OratorProgress(bpy.types.PropertyGroup):
+    running: bpy.props.BoolProperty(default=False)
+    fraction: bpy.props.FloatProperty(default=0.0, min=0.0, max=1.0, subtype="FACTOR")
+    stage: bpy.props.StringProperty(default="")
+
+
+CLASSES = (OratorSceneSettings, OratorProgress)
+
+
+def register() -> None:
+    for cls in CLASSES:
+        bpy.utils.register_class(cls)
+    bpy.types.Scene.orator = bpy.props.PointerProperty(type=OratorSceneSettings)
+    bpy.types.WindowManager.orator_progress = bpy.props.PointerProperty(type=OratorProgress)
+
+
+def unregister() -> None:
+    del bpy.types.WindowManager.orator_progress
+    del bpy.types.Scene.orator
+    for cls in reversed(CLASSES):
+        bpy.utils.unregister_class(cls)

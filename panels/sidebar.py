@@ -1,0 +1,86 @@
+"""Sidebar panels: character, audio and performance settings, Generate from Audio with progress, takes, export."""
+from __future__ import annotations
+
+import bpy
+
+from ..operators.apply_take import active_take, take_actions
+
+
+class OratorPanel:
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "Orator"
+
+
+class ORATOR_PT_main(OratorPanel, bpy.types.Panel):
+    bl_idname = "ORATOR_PT_main"
+    bl_label = "Orator"
+
+    def draw(self, context):
+        layout = self.layout
+        settings = context.scene.orator
+        progress = context.window_manager.orator_progress
+
+        box = layout.box()
+        box.label(text="Character", icon="ARMATURE_DATA")
+        row = box.row(align=True)
+        row.operator("orator.add_character", text="Default").source = "DEFAULT"
+        row.operator("orator.add_character", text="SMPL-X").source = "SMPLX"
+        row.operator("orator.add_character", text="Selected").source = "SELECTED"
+        box.prop(settings, "armature")
+        box.prop(settings, "face_mesh")
+        box.prop(settings, "smplx_model")
+
+        col = layout.column()
+        col.prop(settings, "audio")
+        col.prop(settings, "transcript")
+        col.prop(settings, "transcript_file")
+        col.prop(settings, "emotion")
+        col.prop(settings, "intensity")
+        row = col.row(align=True)
+        row.prop(settings, "seed")
+        row.prop(settings, "takes")
+        col.prop(settings, "add_sound")
+
+        if progress.running:
+            layout.progress(factor=progress.fraction, type="BAR",
+                            text=f"{progress.stage} {progress.fraction * 100:.0f}% (Esc cancels)")
+        else:
+            layout.operator("orator.generate_from_audio", icon="SPEAKER")
+
+
+class ORATOR_PT_takes(OratorPanel, bpy.types.Panel):
+    bl_idname = "ORATOR_PT_takes"
+    bl_label = "Takes"
+    bl_parent_id = "ORATOR_PT_main"
+
+    @classmethod
+    def poll(cls, context):
+        return context.scene.orator.armature is not None
+
+    def draw(self, context):
+        layout = self.layout
+        armature_obj = context.scene.orator.armature
+        takes = take_actions(armature_obj)
+        if not takes:
+            layout.label(text="No takes yet")
+        playing = active_take(armature_obj)
+        for action in takes:
+            icon = "PLAY" if action == playing else "ACTION"
+            layout.operator("orator.use_take", text=action.name, icon=icon,
+                            depress=action == playing).action_name = action.name
+
+
+class ORATOR_PT_export(OratorPanel, bpy.types.Panel):
+    bl_idname = "ORATOR_PT_export"
+    bl_label = "Export"
+    bl_parent_id = "ORATOR_PT_main"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context):
+        row = self.layout.row(align=True)
+        row.operator("orator.export", text="glTF (.glb)").format = "GLB"
+        row.operator("orator.export", text="FBX").format = "FBX"
+
+
+CLASSES = (ORATOR_PT_main, ORATOR_PT_takes, ORATOR_PT_export)
