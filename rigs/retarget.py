@@ -17,12 +17,11 @@ Spine/neck chains of different length get the SMPL-X chain's rotation by slerp f
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._backend import kinematics, rotations, smplx_joints
+from ._backend import hand_pose, kinematics, rotations, smplx_joints
 from .skeletons import BoneChain, SkeletonMap
 
 J = smplx_joints.JOINT_INDEX
@@ -300,7 +299,6 @@ def _leg_length(lengths) -> float:
 
 def default_hand_mean() -> np.ndarray:
     """(30, 3) the project's stand-in for MANO's mean relaxed hand (backend.formats.hand_pose)."""
-    hand_pose = importlib.import_module(smplx_joints.__name__.rsplit(".", 1)[0] + ".hand_pose")
     return np.asarray(hand_pose.MEAN_RELAXED_HAND, dtype=np.float64)
 
 
