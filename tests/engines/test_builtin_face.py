@@ -145,6 +145,15 @@ def test_very_short_bilabial_between_open_vowels_still_seals():
     assert out[k, col("mouthPressLeft")].max() > 0.1
 
 
+def test_stress_digits_and_unknown_labels_do_not_shut_the_mouth():
+    plain = make_analysis([("HH", 0.06), ("AA", 0.16), ("T", 0.06), ("AA", 0.16)])
+    stressed = replace(plain, phones=[replace(p, label=l) for p, l in zip(plain.phones, ["HH", "AA1", "T", "AA0"])])
+    np.testing.assert_array_equal(face(plain), face(stressed))
+    odd = make_analysis([("HH", 0.06), ("AA", 0.16), ("XX", 0.2), ("AA", 0.16)])
+    unknown = phone_frames(odd.phones[2], FPS, odd.n_frames)
+    assert lip_aperture(face(odd)[unknown]).min() > 0.15
+
+
 def test_fv_roll_lower_lip_and_rounded_vowels_pucker():
     a = make_analysis([("AH", 0.12), ("F", 0.09), ("AH", 0.12), ("V", 0.09), ("AH", 0.12), ("UW", 0.16),
                        ("T", 0.06), ("OW", 0.18), ("D", 0.06), ("IY", 0.16), ("T", 0.06), ("AE", 0.14)])

@@ -229,7 +229,7 @@ class PhoneTrack:
 
 
 def _speech_phones(phones: list[Phone], duration: float) -> PhoneTrack:
-    """Sort, split diphthongs, map unknown labels to silence and fill gaps with silence."""
+    """Sort, split diphthongs, fill gaps with silence; unknown labels become a weak /h/."""
     labels, starts, ends = [], [], []
     cursor = 0.0
     for ph in sorted(phones, key=lambda p: p.start):
@@ -238,13 +238,14 @@ def _speech_phones(phones: list[Phone], duration: float) -> PhoneTrack:
             continue
         if s - cursor > 1e-3:
             labels.append("SIL"); starts.append(cursor); ends.append(s)
-        label = ph.label.upper()
+        label = ph.label.upper().rstrip("012")  # tolerate CMUdict stress digits
         if label in DIPHTHONG_GLIDES:
             first, second, share = DIPHTHONG_GLIDES[label]
             mid = s + share * (e - s)
             labels += [first, second]; starts += [s, mid]; ends += [mid, e]
         else:
-            labels.append(label if label in _VISEME_ROW else "SIL"); starts.append(s); ends.append(e)
+            # an unknown speech sound takes its neighbours' shape (weak /h/) instead of shutting the mouth
+            labels.append(label if label in _VISEME_ROW else "HH"); starts.append(s); ends.append(e)
         cursor = e
     if duration - cursor > 1e-3:
         labels.append("SIL"); starts.append(cursor); ends.append(float(duration))
