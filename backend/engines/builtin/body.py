@@ -45,9 +45,9 @@ _N_HAND_CHANNELS = 6 + 45  # wrist xyz, twist/flex/deviation (deg), 15 finger jo
 class BodyParams:
     """Tunables of the built-in body (defaults measured against BEAT2 statistics, see tests)."""
 
-    gesture_amplitude: float = 1.0
-    stroke_gap_s: float = 0.5            # minimum time between strokes at neutral
-    stroke_threshold: float = 0.3        # candidate score a stroke needs
+    gesture_amplitude: float = 1.15
+    stroke_gap_s: float = 0.45           # minimum time between strokes at neutral
+    stroke_threshold: float = 0.25       # candidate score a stroke needs
     onset_weight: float = 0.4            # onsets without a nearby stress count this much
     apex_lead_s: float = 0.03            # stroke apex slightly before the stressed vowel
     prep_s: float = 0.35
@@ -56,16 +56,17 @@ class BodyParams:
     unit_gap_s: float = 1.5              # strokes closer than this belong to one gesture unit
     repeat_probability: float = 0.5      # a beat repeats on the same hand within a unit
     switch_hand_probability: float = 0.45
-    nod_deg: float = 2.5                 # nod on stresses without a gesture of their own
-    head_turn_deg: float = 6.0
-    head_turn_every_s: tuple[float, float] = (1.2, 3.5)
-    arm_drift_m: float = 0.018           # slow living motion of the wrist targets
+    nod_deg: float = 5.0                 # nod on stresses without a gesture of their own
+    head_turn_deg: float = 8.0
+    head_turn_every_s: tuple[float, float] = (0.8, 2.5)
+    arm_drift_m: float = 0.025           # slow living motion of the wrist targets
     arm_drift_twist_deg: float = 6.0
-    wrist_drift_deg: float = 6.0         # slow wrist flexion/deviation wander
+    wrist_drift_deg: float = 12.0        # slow wrist flexion/deviation wander
     wrist_orbit_m: float = 0.012         # wrists circle slowly, so they never stop dead (as in mocap)
     wrist_orbit_period_s: float = 1.9
-    collar_follow_deg_per_m: float = 14.0  # collars rise/round as the hand rises/reaches forward
-    spine_follow_deg: float = 3.0        # torso turns toward the gesturing hand at strokes
+    collar_follow_deg_per_m: float = 40.0  # collars rise/round as the hand rises/reaches forward
+    spine_follow_deg: float = 6.0        # torso turns toward the gesturing hand at strokes
+    vocabulary: tuple[str, ...] | None = None  # only these gesture kinds (None = all of GESTURES)
     knee_soften_m: float = 0.02          # pelvis below rest height so the knees are never locked
     idle: IdleParams = field(default_factory=IdleParams)
 
@@ -303,6 +304,11 @@ def plan_gestures(analysis: SpeechAnalysis, style: EmotionStyle, emotion: str, i
     loud = np.asarray(analysis.loudness, dtype=np.float64)
     k = float(np.clip(intensity, 0.0, 1.0))
     kind_w = np.array([(1 - k) * g.weight("neutral") + k * g.weight(emotion) for g in GESTURES])
+    if params.vocabulary is not None:
+        unknown = set(params.vocabulary) - {g.name for g in GESTURES}
+        if unknown:
+            raise ValueError(f"unknown gesture kind(s): {', '.join(sorted(unknown))}")
+        kind_w *= np.array([g.name in params.vocabulary for g in GESTURES], dtype=np.float64)
     dominant = "right" if rng.random() < 0.6 else "left"   # per take
     gap = params.stroke_gap_s / style.rate
     last_apex = {"left": -np.inf, "right": -np.inf}
@@ -322,7 +328,7 @@ def plan_gestures(analysis: SpeechAnalysis, style: EmotionStyle, emotion: str, i
             kind, hands = prev.kind, prev.hands
         else:
             w = kind_w.copy()
-            if prev is not None and not prev.kind.repeatable:
+            if prev is not None and not prev.kind.repeatable and np.count_nonzero(w) > 1:
                 w[GESTURES.index(prev.kind)] = 0.0
             kind = GESTURES[rng.choice(len(GESTURES), p=w / w.sum())]
             if kind.two_handed:
@@ -466,7 +472,8 @@ def accent_curves(plan: list[PlannedGesture], analysis: SpeechAnalysis, style: E
         side = 1.0 if g.hands == ("left",) else -1.0 if g.hands == ("right",) else rng.choice((-1.0, 1.0))
         f = analysis.frame_of(g.apex)
         amp = min(g.amplitude, 1.3)
-        impulses[f] += amp * np.array([a.head_pitch * style.nod, side * a.head_yaw, -side * a.head_roll,
+        impulses[f] += amp * np.array([(a.head_pitch + 0.5 * params.nod_deg) * style.nod, side * a.head_yaw,
+                                       -side * a.head_roll,
                                        a.spine_pitch, a.shrug, side * params.spine_follow_deg])
     stresses = np.asarray(analysis.stresses, dtype=np.float64)
     strength = np.asarray(analysis.stress_strength, dtype=np.float64)
@@ -573,12 +580,13 @@ def generate_body(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
     accents = accent_curves(plan, analysis, style, rng, params)
     turns = head_turn_curves(analysis, rng, params)
     idle = idle_layer(n, fps, rng, params.idle, style.idle_energy)
-    drift = smooth_noise(n, fps, 1.3, rng, 12)
+    drift = np.concatenate([smooth_noise(n, fps, 1.3, rng, 8), smooth_noise(n, fps, 0.9, rng, 4)], axis=1)
     orbit_phase = rng.uniform(0.0, 2.0 * np.pi, 2)
     orbit_period = params.wrist_orbit_period_s * rng.uniform(0.85, 1.15, 2)
     orbit_axes = [np.linalg.qr(rng.standard_normal((3, 2)))[0] for _ in range(2)]  # a random plane per hand
-    speaking = np.convolve(np.asarray(analysis.speech, dtype=np.float64), np.ones(31) / 31, mode="same")
-    drift *= (0.4 + 0.6 * speaking)[:, None]
+    speaking = np.convolve(np.asarray(analysis.speech, dtype=np.float64), np.ones(31) / 31)[15:15 + n]
+    liveliness = 0.25 + 0.75 * speaking  # hands resting in pauses drift less
+    drift *= liveliness[:, None]
     if control is not None:
         control.check()
 
@@ -596,7 +604,7 @@ def generate_body(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
             v[:, 3] += params.arm_drift_twist_deg * drift[sl, 6 + i]
             v[:, 4:6] += params.wrist_drift_deg * drift[sl, 8 + 2 * i:10 + 2 * i]
             angle = 2.0 * np.pi * t / orbit_period[i] + orbit_phase[i]
-            v[:, 0:3] += params.wrist_orbit_m * np.stack([np.cos(angle), np.sin(angle)], 1) @ orbit_axes[i].T
+            v[:, 0:3] += params.wrist_orbit_m * liveliness[sl, None] * np.stack([np.cos(angle), np.sin(angle)], 1) @ orbit_axes[i].T
             hands[h] = v
         wrists = np.stack([hands["left"][:, 0:3], hands["right"][:, 0:3]], axis=1)  # (N, 2, 3)
         follow = params.collar_follow_deg_per_m

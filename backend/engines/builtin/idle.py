@@ -84,8 +84,8 @@ class IdleParams:
     pelvis_roll_per_m: float = 110.0     # deg of pelvis roll per metre of shift (unweighted hip drops)
     sway_m: float = 0.006                # slow forward/back and side sway
     sway_yaw_deg: float = 1.4
-    head_drift_deg: float = 1.8
-    spine_drift_deg: float = 1.0
+    head_drift_deg: float = 3.0
+    spine_drift_deg: float = 2.0
 
 
 @dataclass
@@ -121,7 +121,8 @@ def idle_layer(n_frames: int, fps: float, rng: np.random.Generator, params: Idle
     key_v = np.stack([previous, sides], axis=1).reshape(-1, 1) * params.weight_shift_m * energy
     shift_x = interpolate_min_jerk(key_t, key_v, t)[:, 0]
 
-    noise = smooth_noise(n_frames, fps, 2.5, rng, 6)
+    noise = smooth_noise(n_frames, fps, 2.5, rng, 4)
+    spine_noise = smooth_noise(n_frames, fps, 1.5, rng, 3)
     sway = params.sway_m * energy
     pelvis_shift = np.stack([shift_x + 0.4 * sway * noise[:, 0],
                              np.zeros(n_frames),
@@ -131,11 +132,11 @@ def idle_layer(n_frames: int, fps: float, rng: np.random.Generator, params: Idle
                            params.sway_yaw_deg * energy * noise[:, 3],
                            roll], axis=1)
     # The spine leans back over the pelvis so the chest stays upright; breathing extends it.
-    spine = np.stack([-params.breath_spine_deg * breath + params.spine_drift_deg * energy * noise[:, 4]
+    spine = np.stack([-params.breath_spine_deg * breath + params.spine_drift_deg * energy * spine_noise[:, 0]
                       - 0.5 * pelvis_rot[:, 0],
-                      -0.6 * pelvis_rot[:, 1],
-                      -0.85 * roll], axis=1)
-    head_noise = smooth_noise(n_frames, fps, 1.7, rng, 3) * params.head_drift_deg * energy
+                      -0.6 * pelvis_rot[:, 1] + params.spine_drift_deg * energy * spine_noise[:, 1],
+                      -0.85 * roll + 0.5 * params.spine_drift_deg * energy * spine_noise[:, 2]], axis=1)
+    head_noise = smooth_noise(n_frames, fps, 1.2, rng, 3) * params.head_drift_deg * energy
     head = head_noise * np.array([1.0, 1.0, 0.6]) + np.stack(
         [0.3 * params.breath_spine_deg * breath, np.zeros(n_frames), -0.1 * roll], axis=1)
     shrug = params.breath_shrug_deg * breath
