@@ -1,6 +1,8 @@
 """Speech analysis: 100 Hz acoustic tracks → voice activity, prosody events, phones → SpeechAnalysis."""
 from __future__ import annotations
 
+import bisect
+
 import numpy as np
 from scipy.ndimage import maximum_filter1d, median_filter, minimum_filter1d, uniform_filter1d
 
@@ -90,11 +92,16 @@ def local_peaks(x: np.ndarray, radius: int, mask: np.ndarray | None = None) -> n
 
 def thin_peaks(idx: np.ndarray, strength: np.ndarray, min_gap: int) -> np.ndarray:
     """Greedy: keep strongest peaks at least min_gap apart; returns sorted kept positions in idx."""
-    order = np.argsort(-strength, kind="stable")
+    order = np.argsort(-np.asarray(strength), kind="stable")
     taken: list[int] = []
+    positions: list[int] = []          # sorted positions of the taken peaks
     for i in order:
-        if all(abs(int(idx[i]) - int(idx[j])) >= min_gap for j in taken):
-            taken.append(int(i))
+        pos = int(idx[i])
+        j = bisect.bisect_left(positions, pos)
+        if (j > 0 and pos - positions[j - 1] < min_gap) or (j < len(positions) and positions[j] - pos < min_gap):
+            continue
+        positions.insert(j, pos)
+        taken.append(int(i))
     return np.array(sorted(taken), np.int64)
 
 

@@ -26,7 +26,9 @@ NOISE_WORDS = {"<s>", "</s>", "<sil>", "[NOISE]", "[SPEECH]"}
 # top-2 Gaussians and at most 1500 HMMs/frame keep the default phone error rate (0.54) at ~30 %
 # less time; beams of 1e-10 are faster but the search dies mid-utterance on some speakers.
 RECOGNITION_CONFIG = dict(beam=1e-20, pbeam=1e-20, topn=2, maxhmmpf=1500, lw=2.0, pip=0.3)
-ALIGNMENT_CONFIG = dict(beam=1e-40, pbeam=1e-40)
+# Alignment: top-2 Gaussians and 1e-20 beams are ~25 % faster than the defaults and move p/b/m
+# boundaries by 2.5 ms on average (-ds 2 would save another third but moves them 6.5 ms).
+ALIGNMENT_CONFIG = dict(beam=1e-20, pbeam=1e-20, topn=2)
 
 
 @dataclass
