@@ -45,8 +45,8 @@ _N_HAND_CHANNELS = 6 + 45  # wrist xyz, twist/flex/deviation (deg), 15 finger jo
 class BodyParams:
     """Tunables of the built-in body (defaults measured against BEAT2 statistics, see tests)."""
 
-    gesture_amplitude: float = 1.15
-    stroke_gap_s: float = 0.45           # minimum time between strokes at neutral
+    gesture_amplitude: float = 1.25
+    stroke_gap_s: float = 0.42           # minimum time between strokes at neutral
     stroke_threshold: float = 0.25       # candidate score a stroke needs
     onset_weight: float = 0.4            # onsets without a nearby stress count this much
     apex_lead_s: float = 0.03            # stroke apex slightly before the stressed vowel
@@ -410,11 +410,14 @@ def _hand_track(plan: list[PlannedGesture], hand: str, style: EmotionStyle, para
     rest_keys = [_key_vector(REST_POSES[name]) for name in ("arms_down", "hands_together")]
     ready = _key_vector(READY_POSE)
 
+    def silence_at(t: float) -> int:
+        """Index of the long pause containing t, or −1."""
+        i = int(np.searchsorted(silences[:, 0], t, side="right")) - 1 if len(silences) else -1
+        return i if i >= 0 and t <= silences[i, 1] else -1
+
     def rest_at(t: float) -> np.ndarray:
-        i = np.searchsorted(silences[:, 0], t, side="right") - 1 if len(silences) else -1
-        if i >= 0 and t <= silences[i, 1]:
-            return rest_keys[int(rest_choice[i])]
-        return ready
+        i = silence_at(t)
+        return rest_keys[int(rest_choice[i])] if i >= 0 else ready
 
     keys_t: list[float] = [-1.0]
     keys_v: list[np.ndarray] = [rest_at(0.0)]
@@ -444,6 +447,9 @@ def _hand_track(plan: list[PlannedGesture], hand: str, style: EmotionStyle, para
         add(g.stroke_start, _key_vector(g.kind.prep, None, prep_w), flow=0.9)
         add(g.apex, stroke_v)
         hold_end = max(min(g.hold_end, next_start - 0.1), g.apex + 0.03)
+        pause = silence_at(next_start - prep_s) if np.isfinite(next_start) else silence_at(hold_end + retract_s)
+        if pause >= 0:  # speech stops: end the hold with it so the hands reach rest during the pause
+            hold_end = max(min(hold_end, silences[pause, 0] + 0.05), g.apex + 0.03)
         prep_v = _key_vector(g.kind.prep, g.shape, prep_w)
         hold_v = stroke_v + 0.12 * (prep_v - stroke_v)  # a hold relaxes a little
         add(hold_end, hold_v, flow=0.7)
