@@ -256,6 +256,13 @@ class PlannedGesture:
     shape: str                   # finger shape at the stroke
 
 
+def _nearest_index(sorted_times: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """(Q,) index of the nearest element of a non-empty sorted (N,) array for each query."""
+    right = np.clip(np.searchsorted(sorted_times, queries), 0, len(sorted_times) - 1)
+    left = np.maximum(right - 1, 0)
+    return np.where(np.abs(sorted_times[left] - queries) <= np.abs(sorted_times[right] - queries), left, right)
+
+
 def stroke_candidates(analysis: SpeechAnalysis, params: BodyParams) -> tuple[np.ndarray, np.ndarray]:
     """Times (N,) and strengths (N,) where a stroke may land: stresses, boosted by pitch accents; onsets far
     from any stress at reduced weight. Only inside speech."""
@@ -265,25 +272,19 @@ def stroke_candidates(analysis: SpeechAnalysis, params: BodyParams) -> tuple[np.
     accents = np.asarray(analysis.pitch_accents, dtype=np.float64)
     acc_strength = np.asarray(analysis.accent_strength, dtype=np.float64)
     if len(accents):
+        close = np.zeros(len(accents), dtype=bool)
         if len(stresses):
-            nearest = np.clip(np.searchsorted(stresses, accents), 1, len(stresses)) - 1
-            nearest = np.where((nearest + 1 < len(stresses)) & (np.abs(stresses[np.minimum(nearest + 1, len(stresses) - 1)] - accents)
-                                                                < np.abs(stresses[nearest] - accents)), nearest + 1, nearest)
+            nearest = _nearest_index(stresses, accents)
             close = np.abs(stresses[nearest] - accents) < 0.15
             np.add.at(strength, nearest[close], 0.5 * acc_strength[close])
-        else:
-            close = np.zeros(len(accents), dtype=bool)
         times.append(accents[~close])
         weights.append(0.8 * acc_strength[~close])
     onsets = np.asarray(analysis.onsets, dtype=np.float64)
     if len(onsets):
         known = np.sort(np.concatenate(times))
+        far = np.ones(len(onsets), dtype=bool)
         if len(known):
-            j = np.clip(np.searchsorted(known, onsets), 1, len(known)) - 1
-            gap = np.minimum(np.abs(known[j] - onsets), np.abs(known[np.minimum(j + 1, len(known) - 1)] - onsets))
-            far = gap > 0.2
-        else:
-            far = np.ones(len(onsets), dtype=bool)
+            far = np.abs(known[_nearest_index(known, onsets)] - onsets) > 0.2
         frames = np.clip(np.round(onsets * analysis.fps).astype(int), 0, analysis.n_frames - 1)
         times.append(onsets[far])
         weights.append(params.onset_weight * (0.5 + np.asarray(analysis.onset_strength)[frames[far]]))
