@@ -53,8 +53,10 @@ def main(argv: list[str]) -> int:
         out = REPO / "out"
         sample = REPO / "samples" / "LJ001-0001.wav"
         transcript = REPO / "samples" / "LJ001-0001.txt"
-        return run(["-m", "backend", "generate", str(sample), "--transcript-file", str(transcript),
+        code = run(["-m", "backend", "generate", str(sample), "--transcript-file", str(transcript),
                     "-o", str(out), "--bvh", *argv[1:]])
+        # then the same sample through the Blender add-on, headless: .blend, .glb, .fbx, preview sheet
+        return code or run([str(REPO / "tools" / "demo_blender.py"), str(out)])
     return run(["-m", "pytest", *argv[1:]])
 
 
