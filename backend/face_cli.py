@@ -1,0 +1,119 @@
+"""`train-face` and `personalize`: the neural face engine's command-line tools.
+
+    python -m backend train-face --out ckpt.pt [--resume] [--steps N] [--no-facegood]
+    python -m backend personalize --audio ref.wav --reference ref.csv|ref.npz -o style.orstyle
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .errors import UserError
+
+DEFAULT_HELDOUT_LJ = ("LJ001-0006", "LJ001-0007", "LJ001-0008")
+FACEGOOD_TRAIN = ("1114_2_01", "1114_2_02", "1114_2_03")
+
+
+def default_shared_dir() -> Path:
+    """$ORATOR_SHARED, else ../shared beside the repository."""
+    if os.environ.get("ORATOR_SHARED"):
+        return Path(os.environ["ORATOR_SHARED"])
+    return Path(__file__).resolve().parents[2] / "shared"
+
+
+def _log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def cmd_train_face(args: argparse.Namespace) -> int:
+    import torch
+
+    from .engines.neural_face.data import (STYLE_NAMES, english_clip, facegood_clip, ljspeech_items, load_clips,
+                                           save_clips)
+    from .engines.neural_face.training import TrainParams, train_face
+
+    torch.set_num_threads(max(1, min(args.threads, os.cpu_count() or 1)))
+    device = "cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu"
+    shared = Path(args.data_dir) if args.data_dir else default_shared_dir()
+    lj_dir, fg_dir = shared / "data" / "speech" / "ljspeech", shared / "data" / "face" / "facegood"
+    if not lj_dir.is_dir():
+        raise UserError(f"training speech not found at {lj_dir}: pass --data-dir (the folder holding data/)")
+    out = Path(args.out)
+    cache = Path(args.cache) if args.cache else out.with_name(out.name + ".data.npz")
+    heldout = set(args.holdout_lj.split(",")) if args.holdout_lj else set()
+    if cache.is_file():
+        clips = load_clips(cache)
+        _log(f"training data from cache {cache} ({len(clips)} clips)")
+    else:
+        items = [(w, t) for w, t in ljspeech_items(lj_dir) if w.stem not in heldout]
+        clips = []
+        for k, (wav, transcript) in enumerate(items):
+            _log(f"preparing English targets {k + 1}/{len(items)}: {wav.name} "
+                 f"({'transcript' if transcript else 'recognised phones'})")
+            clips.append(english_clip(wav, transcript))
+        if not args.no_facegood:
+            for name in FACEGOOD_TRAIN:
+                _log(f"preparing FACEGOOD clip {name}")
+                clips.append(facegood_clip(fg_dir, name))
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        save_clips(cache, clips)
+    styles = STYLE_NAMES[:1] if args.no_facegood else STYLE_NAMES
+    params = TrainParams(steps=args.steps, batch=args.batch, seed=args.seed, log_every=args.log_every)
+    meta = {"data": "LJSpeech (built-in engine targets, style 0)" +
+            ("" if args.no_facegood else " + FACEGOOD " + ", ".join(FACEGOOD_TRAIN) + " (style 1)"),
+            "heldout_ljspeech": sorted(heldout), "device": device}
+    train_face(clips, out, styles, params, resume=args.resume, device=device, log=_log, meta=meta)
+    print(out)
+    return 0
+
+
+def cmd_personalize(args: argparse.Namespace) -> int:
+    import torch
+
+    from .engines.neural_face.personalize import PersonalizeParams, personalize_from_files
+
+    torch.set_num_threads(max(1, min(args.threads, os.cpu_count() or 1)))
+    params = PersonalizeParams(embedding_steps=args.embedding_steps, basis_steps=args.basis_steps)
+    path, report = personalize_from_files(args.audio, args.reference, args.output, args.checkpoint,
+                                          params=params, device="cpu" if args.device == "auto" else args.device,
+                                          log=_log)
+    _log(f"reference {report['reference_seconds']:.1f} s; fit error generic {report['error_generic']:.5f} → "
+         f"style {report['error_embedding']:.5f} → basis {report['error_basis']:.5f} "
+         f"({report['seconds']:.1f} s)")
+    print(path)
+    return 0
+
+
+def register_face_commands(subparsers) -> None:
+    """Add `train-face` and `personalize` to the main parser's subcommands."""
+    tr = subparsers.add_parser("train-face", help="train the neural face model (LJSpeech + FACEGOOD)")
+    tr.add_argument("--out", required=True, help="checkpoint to write (a .resume file goes beside it)")
+    tr.add_argument("--resume", action="store_true", help="continue from OUT.resume")
+    tr.add_argument("--steps", type=int, default=3000)
+    tr.add_argument("--batch", type=int, default=16)
+    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--data-dir", help="folder holding data/speech/ljspeech and data/face/facegood "
+                                       "(default: $ORATOR_SHARED or ../shared)")
+    tr.add_argument("--cache", help="prepared training data (default OUT.data.npz; reused when present)")
+    tr.add_argument("--no-facegood", action="store_true",
+                    help="English built-in targets only (a model that never saw FACEGOOD, for honest evaluation)")
+    tr.add_argument("--holdout-lj", default=",".join(DEFAULT_HELDOUT_LJ),
+                    help="comma-separated LJSpeech ids kept out of training")
+    tr.add_argument("--log-every", type=int, default=100)
+    tr.add_argument("--threads", type=int, default=2)
+    tr.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    tr.set_defaults(func=cmd_train_face)
+
+    pe = subparsers.add_parser("personalize", help="fit a speaking style from a reference recording + face curves")
+    pe.add_argument("--audio", required=True, help="reference speech recording")
+    pe.add_argument("--reference", required=True,
+                    help="face curves of the same take: Live Link Face CSV, or npz with 'arkit' (T, 52) at 30 fps")
+    pe.add_argument("-o", "--output", required=True, help="style file to write (.orstyle)")
+    pe.add_argument("--checkpoint", help="generic model (default: the shipped face_generic.pt)")
+    pe.add_argument("--embedding-steps", type=int, default=300)
+    pe.add_argument("--basis-steps", type=int, default=300)
+    pe.add_argument("--threads", type=int, default=2)
+    pe.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    pe.set_defaults(func=cmd_personalize)
