@@ -60,13 +60,18 @@ def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
                    help="(52, 100) matrix mapping ARKit weights to FLAME expressions (else expressions stay 0)")
     g.add_argument("--bvh", action="store_true", help="also write the skeleton motion as motion.bvh")
     g.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    g.add_argument("--face-style", metavar="STYLE.orstyle",
+                   help="speaking style from `personalize` (needs --face-engine neural)")
+    g.add_argument("--face-checkpoint", metavar="CKPT.pt",
+                   help="neural face model (default: the shipped face_generic.pt)")
 
 
 def options_from_args(args: argparse.Namespace, transcript: str | None = None) -> GenerateOptions:
     return GenerateOptions(engine=args.engine, face_engine=args.face_engine, seed=args.seed, takes=args.takes,
                            emotion=args.emotion, intensity=args.intensity, transcript=transcript,
                            language=args.language, arkit_to_flame=args.arkit_to_flame, bvh=args.bvh,
-                           device=args.device).validated()
+                           device=args.device, face_style=args.face_style,
+                           face_checkpoint=args.face_checkpoint).validated()
 
 
 def read_transcript(args: argparse.Namespace) -> str | None:
@@ -192,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     inf = sub.add_parser("info", help="versions, device and engines")
     inf.add_argument("--json", action="store_true")
     inf.set_defaults(func=cmd_info)
+
+    from .face_cli import register_face_commands
+    register_face_commands(sub)
     return parser
 
 

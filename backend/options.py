@@ -24,6 +24,8 @@ class GenerateOptions:
     arkit_to_flame: str | None = None  # path of a (52, 100) float matrix, ARKit → FLAME expressions
     bvh: bool = False                  # also write the skeleton motion as BVH
     device: str = "auto"               # auto | cpu | cuda (neural engines)
+    face_style: str | None = None      # .orstyle file from `personalize` (neural face engine)
+    face_checkpoint: str | None = None  # neural face model; None = the shipped one
 
     def validated(self) -> "GenerateOptions":
         """Return self after checking every field; raise UserError with an actionable line otherwise."""
@@ -49,6 +51,16 @@ class GenerateOptions:
             raise UserError("the transcript is empty: give the words spoken, or leave it out")
         if self.arkit_to_flame is not None and not Path(self.arkit_to_flame).is_file():
             raise UserError(f"ARKit→FLAME matrix not found: {self.arkit_to_flame}")
+        if self.face_style is not None:
+            if self.face_engine != "neural":
+                raise UserError("a face style needs the neural face engine: add --face-engine neural")
+            if not Path(self.face_style).is_file():
+                raise UserError(f"face style file not found: {self.face_style}")
+        if self.face_checkpoint is not None:
+            if self.face_engine != "neural":
+                raise UserError("a face checkpoint needs the neural face engine: add --face-engine neural")
+            if not Path(self.face_checkpoint).is_file():
+                raise UserError(f"face checkpoint not found: {self.face_checkpoint}")
         return self
 
     @classmethod
