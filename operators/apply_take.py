@@ -243,7 +243,9 @@ def _sound_strips(scene):
 
 
 def add_sound_strip(scene, audio_path: str, frame_start: int, edits: SceneEdits):
-    """The audio as a sound strip at frame_start (reused when that file already starts there)."""
+    """The audio as a sound strip at frame_start (reused when that file already starts there).
+
+    None when this Blender cannot load sounds (built without Audaspace)."""
     if scene.sequence_editor is None:
         scene.sequence_editor_create()
         edits.record(scene.sequence_editor_clear)
@@ -255,8 +257,11 @@ def add_sound_strip(scene, audio_path: str, frame_start: int, edits: SceneEdits)
         if (s.type == "SOUND" and s.sound is not None and int(s.frame_start) == int(frame_start)
                 and Path(bpy.path.abspath(s.sound.filepath)).resolve() == wanted):
             return s
-    strip = strips.new_sound(name=Path(audio_path).stem, filepath=str(audio_path), channel=min(max(channels), 128),
-                             frame_start=int(frame_start))
+    try:
+        strip = strips.new_sound(name=Path(audio_path).stem, filepath=str(audio_path),
+                                 channel=min(max(channels), 128), frame_start=int(frame_start))
+    except RuntimeError:  # a Blender build without audio support (e.g. the bpy 4.2 module): keys only
+        return None
     sound = strip.sound
     edits.record(lambda: (strips.remove(strip), bpy.data.sounds.remove(sound) if sound.users == 0 else None))
     return strip
