@@ -17,7 +17,7 @@ from ..progress import JobControl
 SR = 16000
 PS_RATE = 100                 # pocketsphinx frames per second
 FEED_SAMPLES = 1600           # 0.1 s per process_raw call: cancel latency ≪ 0.5 s
-MAX_CHUNK_S = 20.0            # recognition chunks are cut at pauses, at most this long
+MAX_CHUNK_S = 10.0            # recognition chunks are cut at pauses, at most this long
 CHUNK_PAD_S = 0.15            # silence kept around each recognised chunk
 MIN_ALIGNED_COVERAGE = 0.6   # an alignment leaving more speech than this as SIL does not fit
 MIN_CONFIDENCE = 0.45         # below this, 'auto' drops recognised phones
@@ -284,26 +284,127 @@ def chunk_bounds(speech: np.ndarray, rate: int, n_samples: int) -> list[tuple[in
     return [(max(0, (s - pad) * hop), min(n_samples, (e + pad) * hop)) for s, e in chunks]
 
 
-def recognize_phones(x: np.ndarray, speech: np.ndarray, rate: int, control: JobControl
-                     ) -> tuple[list[Phone], float]:
-    """Allphone recognition chunk by chunk → (phones, confidence 0..1)."""
-    d = _decoder("allphone")
-    bounds = chunk_bounds(speech, rate, len(x))
-    if bounds:
-        prime_cmn(d, to_pcm16(x[bounds[0][0]:]), control)
+PARALLEL_MIN_S = 20.0          # below this much audio a second decoder process is not worth its start
+
+
+def _decode_chunks(d, x: np.ndarray, bounds: list[tuple[int, int]], control: JobControl,
+                   span: tuple[float, float] | None) -> list[Phone]:
+    """Recognise each chunk with decoder `d`; progress (if `span`) runs over span[0]..span[1]."""
     total = sum(b - a for a, b in bounds) or 1
     done = 0
     phones: list[Phone] = []
     for a, b in bounds:
         f0 = done / total
         done += b - a
-        feed(d, to_pcm16(x[a:b]), control, (f0, done / total, "recognising phones"))
+        progress = None
+        if span is not None:
+            lo, hi = span
+            progress = (lo + (hi - lo) * f0, lo + (hi - lo) * done / total, "recognising phones")
+        feed(d, to_pcm16(x[a:b]), control, progress)
         offset = a / SR
         for s in d.seg():
             label = s.word.upper()
             if label.startswith("+") or label in ("SIL", "<SIL>", "<S>", "</S>"):
                 label = "SIL"
             phones.append(Phone(label, offset + s.start_frame / PS_RATE, offset + (s.end_frame + 1) / PS_RATE))
+    return phones
+
+
+def _split_for_two(bounds: list[tuple[int, int]], parent_share: float = 0.5) -> int:
+    """Index that splits the chunks into two contiguous parts, the first holding `parent_share` of the audio."""
+    sizes = np.cumsum([b - a for a, b in bounds])
+    return int(np.clip(np.searchsorted(sizes, sizes[-1] * parent_share), 1, len(bounds) - 1))
+
+
+def _decode_in_child(d, x: np.ndarray, bounds: list[tuple[int, int]]) -> tuple[int, int]:
+    """Fork a process that decodes `bounds` with its copy of the (already loaded, primed) decoder.
+
+    pocketsphinx holds the GIL, so a second core needs a second process; forking shares the loaded
+    model instead of paying its start-up again. Returns (pid, read fd of a pipe carrying JSON rows).
+    """
+    import json
+    import os
+
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: decode, send plain rows, leave without running the parent's exit handlers
+        code = 0
+        try:
+            os.close(read_fd)
+            rows = [(p.label, p.start, p.end) for p in _decode_chunks(d, x, bounds, JobControl(), None)]
+            data = json.dumps(rows).encode()
+            view = memoryview(data)
+            while view:
+                view = view[os.write(write_fd, view):]
+        except BaseException:  # noqa: BLE001 - the parent sees a short read and decodes itself
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    return pid, read_fd
+
+
+def _collect_child(pid: int, read_fd: int, control: JobControl) -> list[Phone] | None:
+    """Wait for the child's rows, checking for cancel; None if the child failed."""
+    import json
+    import os
+    import select
+    import signal
+
+    chunks = []
+    try:
+        while True:
+            try:
+                control.check()
+            except BaseException:
+                os.kill(pid, signal.SIGKILL)
+                raise
+            ready, _, _ = select.select([read_fd], [], [], 0.1)
+            if ready:
+                block = os.read(read_fd, 1 << 16)
+                if not block:
+                    break
+                chunks.append(block)
+    finally:
+        os.close(read_fd)
+        _, status = os.waitpid(pid, 0)
+    if status != 0:
+        return None
+    return [Phone(label, start, end) for label, start, end in json.loads(b"".join(chunks) or b"[]")]
+
+
+def recognize_phones(x: np.ndarray, speech: np.ndarray, rate: int, control: JobControl
+                     ) -> tuple[list[Phone], float]:
+    """Allphone recognition chunk by chunk → (phones, confidence 0..1).
+
+    Long inputs on Linux with 2+ cores decode their second half in a forked process at the same time.
+    """
+    import os
+    import sys
+
+    d = _decoder("allphone")
+    bounds = chunk_bounds(speech, rate, len(x))
+    if bounds:
+        prime_cmn(d, to_pcm16(x[bounds[0][0]:]), control)
+    total_s = sum(b - a for a, b in bounds) / SR
+    if (len(bounds) >= 2 and total_s >= PARALLEL_MIN_S and sys.platform.startswith("linux")
+            and (os.cpu_count() or 1) >= 2):
+        cut = _split_for_two(bounds, 0.55)  # the parent also primed the decoder
+        pid, read_fd = _decode_in_child(d, x, bounds[cut:])
+        try:
+            phones = _decode_chunks(d, x, bounds[:cut], control, (0.0, 1.0))
+        except BaseException:
+            import signal
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            os.close(read_fd)
+            raise
+        rest = _collect_child(pid, read_fd, control)
+        if rest is None:  # the child failed: decode its half here
+            rest = _decode_chunks(d, x, bounds[cut:], control, None)
+        phones += rest
+    else:
+        phones = _decode_chunks(d, x, bounds, control, (0.0, 1.0))
     confidence = recognition_confidence(phones, speech, rate)
     return phones, confidence
 
