@@ -43,11 +43,11 @@ def concatenated_speech(path: Path, seconds: float) -> Path:
 def main() -> int:
     os.environ["HOME"] = tempfile.mkdtemp(prefix="orator_bench_home_")
     import bpy
-    import addon_utils
 
-    sys.path.insert(0, str(REPO.parent))
-    addon_utils.enable(REPO.name, default_set=True)
-    pkg = REPO.name
+    sys.path.insert(0, str(REPO / "tools"))
+    from checkout_addon import enable_addon_from_checkout
+
+    pkg = enable_addon_from_checkout()
     writer = import_module(f"{pkg}.operators.keyframe_writer")
     session = import_module(f"{pkg}.operators.worker_session").session
 

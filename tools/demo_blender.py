@@ -26,15 +26,13 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("ORATOR_DEMO_HOME", tempfile.mkdtemp(prefix="orator_demo_home_"))
     os.environ["HOME"] = os.environ["ORATOR_DEMO_HOME"]
     import bpy
-    import addon_utils  # importable once bpy is
-
-    sys.path.insert(0, str(REPO.parent))
-    addon_utils.enable(REPO.name, default_set=True)
-    package = sys.modules[REPO.name]
     from importlib import import_module
 
-    export = import_module(f"{package.__name__}.operators.export")
-    render = import_module(f"{package.__name__}.rigs.blender.render")
+    from checkout_addon import enable_addon_from_checkout
+
+    package = enable_addon_from_checkout()
+    export = import_module(f"{package}.operators.export")
+    render = import_module(f"{package}.rigs.blender.render")
 
     bpy.ops.wm.read_homefile(use_empty=True)
     scene = bpy.context.scene
