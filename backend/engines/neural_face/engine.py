@@ -1,0 +1,130 @@
+"""Inference: the learned mouth over the built-in engine's eyes, blinks, gaze, brows and emotion."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ...analysis import BILABIALS, Phone, SpeechAnalysis
+from ...errors import UserError
+from ...formats.arkit import ARKIT_INDEX
+from ...progress import JobControl
+from .channels import JAW_OPEN, MOUTH_CLOSE, SPEECH_CHANNELS, SPEECH_INDEX
+from .features import FEATURE_FPS, motion_rate_log_mel
+from .model import load_checkpoint
+from .personalize import FaceStyle, load_style
+
+SHIPPED_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "face_generic.pt"
+DEFAULT_STYLE = 0            # the generic model's style 0: English speech as the built-in engine moves it
+LIP_SEAL_HOLD_SHARE = 0.3    # share of a p/b/m's duration on each side of its middle with lips sealed
+LIP_SEAL_MIN_HOLD_S = 0.02
+LIP_SEAL_RAMP_S = 0.05
+LIP_SEAL_JAW_PULL = 0.35     # a sealed mouth takes back this share of the jaw opening
+
+
+def resolve_device(device: str) -> str:
+    if device == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda was asked for but no CUDA GPU is available: use --device cpu or auto")
+    return "cuda" if device == "cuda" or (device == "auto" and torch.cuda.is_available()) else "cpu"
+
+
+class NeuralFaceGenerator:
+    """A loaded face model (kept between jobs) plus the style files it has read (by path and mtime)."""
+
+    def __init__(self, checkpoint: str | Path | None = None, device: str = "cpu") -> None:
+        self.checkpoint = Path(checkpoint) if checkpoint else SHIPPED_CHECKPOINT
+        self.device = device
+        self.model, self.payload = load_checkpoint(self.checkpoint, device)
+        self._styles: dict[str, tuple[float, FaceStyle]] = {}
+
+    def style(self, path: str | Path) -> FaceStyle:
+        path = Path(path)
+        mtime = path.stat().st_mtime if path.is_file() else -1.0
+        cached = self._styles.get(str(path))
+        if cached is None or cached[0] != mtime:
+            cached = (mtime, load_style(path, self.model.config))
+            self._styles[str(path)] = cached
+        return cached[1]
+
+    @torch.no_grad()
+    def mouth(self, samples16k: np.ndarray, n_frames: int, style: FaceStyle | None = None) -> np.ndarray:
+        """16 kHz speech (N,) → speech channels (n_frames, 27) float32 in 0..1."""
+        if n_frames == 0:
+            return np.zeros((0, len(SPEECH_CHANNELS)), np.float32)
+        model = self.model
+        x = torch.from_numpy(motion_rate_log_mel(samples16k, n_frames, model.config.n_mels))[None].to(self.device)
+        visemes = model.visemes(x)
+        if style is None:
+            vec = model.styles.weight[DEFAULT_STYLE][None]
+            out = model.decode_motion(visemes, vec)
+        else:
+            dev = self.device
+            out = model.decode_motion(visemes, style.embedding[None].to(dev),
+                                      model.basis.weight + style.basis_weight_delta.to(dev),
+                                      model.basis.bias + style.basis_bias_delta.to(dev))
+        return out[0].clamp(0.0, 1.0).cpu().numpy().astype(np.float32)
+
+
+def bilabial_seal_gate(phones: list[Phone], n_frames: int, fps: int = FEATURE_FPS) -> np.ndarray:
+    """(n_frames,) 0..1: 1 while the lips are sealed in the middle of each p/b/m, raised-cosine ramps around."""
+    gate = np.zeros(n_frames)
+    t = np.arange(n_frames) / fps
+    for ph in phones:
+        if ph.label.upper() not in BILABIALS:
+            continue
+        mid = 0.5 * (ph.start + ph.end)
+        hold = max(LIP_SEAL_HOLD_SHARE * (ph.end - ph.start), LIP_SEAL_MIN_HOLD_S)
+        lo = max(0, int(np.floor((mid - hold - LIP_SEAL_RAMP_S) * fps)))
+        hi = min(n_frames, int(np.ceil((mid + hold + LIP_SEAL_RAMP_S) * fps)) + 1)
+        dist = np.maximum(np.abs(t[lo:hi] - mid) - hold, 0.0) / LIP_SEAL_RAMP_S
+        bump = np.where(dist < 1.0, 0.5 * (1.0 + np.cos(np.pi * np.minimum(dist, 1.0))), 0.0)
+        gate[lo:hi] = np.maximum(gate[lo:hi], bump)
+    return gate
+
+
+def compose_face(mouth: np.ndarray, base_face: np.ndarray, emotion: str, intensity: float,
+                 phones: list[Phone] | None = None, fps: int = FEATURE_FPS) -> np.ndarray:
+    """Learned mouth (T, 27) + built-in face (T, 52) → (T, 52) float32 in 0..1.
+
+    Eyes, brows, blinks and the emotion's non-mouth expression come from `base_face`; the emotion's
+    mouth offsets and jaw gain are added on top of the learned mouth (style-independent controls).
+    With phone timing, p/b/m seal the lips (aperture → 0); the lips never pass through each other.
+    """
+    from ..builtin.face import EMOTION_STYLES
+
+    out = np.array(base_face, np.float64)
+    m = np.array(mouth, np.float64)
+    style = EMOTION_STYLES[emotion]
+    intensity = float(np.clip(intensity, 0.0, 1.0))
+    m[:, JAW_OPEN] *= 1.0 + (style.jaw_gain - 1.0) * intensity
+    speech_pos = {name: k for k, name in enumerate(SPEECH_CHANNELS)}
+    for name, value in style.expression.items():
+        for channel in ((name,) if name in ARKIT_INDEX else (name + "Left", name + "Right")):
+            if channel in speech_pos:
+                m[:, speech_pos[channel]] += value * intensity
+    if phones:
+        seal = bilabial_seal_gate(phones, len(m), fps)
+        m[:, JAW_OPEN] *= 1.0 - LIP_SEAL_JAW_PULL * seal
+        m[:, MOUTH_CLOSE] += seal * np.maximum(m[:, JAW_OPEN] - m[:, MOUTH_CLOSE], 0.0)
+    m[:, MOUTH_CLOSE] = np.minimum(m[:, MOUTH_CLOSE], m[:, JAW_OPEN])
+    out[:, SPEECH_INDEX] = m
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def generate_neural_face(generator: NeuralFaceGenerator, analysis: SpeechAnalysis, emotion: str, intensity: float,
+                         rng: np.random.Generator, control: JobControl | None = None,
+                         style_path: str | Path | None = None, lip_seal: bool = True) -> np.ndarray:
+    """One take's ARKit curves (analysis.n_frames, 52) float32 0..1; needs analysis.samples (16 kHz audio)."""
+    from ..builtin.face import generate_face
+
+    samples = getattr(analysis, "samples", None)
+    if samples is None:
+        raise ValueError("the neural face engine needs the audio: SpeechAnalysis.samples is not set")
+    control = control or JobControl()
+    style = generator.style(style_path) if style_path else None
+    base = generate_face(analysis, emotion, intensity, rng, control.sub(0.0, 0.3))
+    control.report(0.3, "neural face")
+    mouth = generator.mouth(samples, analysis.n_frames, style)
+    control.report(0.9, "neural face: layers")
+    return compose_face(mouth, base, emotion, intensity, analysis.phones if lip_seal else None, analysis.fps)
