@@ -65,6 +65,7 @@ class SpeechAnalysis:
     language: str = "en"
     warnings: list[str] = field(default_factory=list)
     fps: int = 30
+    samples: np.ndarray | None = None  # (N,) float32 16 kHz mono audio, for engines that read the waveform
 
     def frame_of(self, seconds: float) -> int:
         """Nearest frame index for a time, clamped to the clip."""

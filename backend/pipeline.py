@@ -78,6 +78,7 @@ def generate(audio_path: str | Path, options: GenerateOptions, control: JobContr
     body_engine, face_engine = engines.get(options)
     audio = load_audio(audio_path, control.sub(0.0, 0.05))
     analysis = analyze_speech(audio, options.transcript, options.language, control.sub(0.05, 0.6))
+    analysis.samples = audio.samples  # the neural face engine reads the waveform
     takes = []
     per_take = 0.35 / options.takes
     for k in range(options.takes):

@@ -23,6 +23,28 @@ class BuiltinFaceEngine:
         return generate_face(analysis, options.emotion, options.intensity, rng, control)
 
 
+class NeuralFaceEngine:
+    """Imitator-style learned mouth (neural_face/) over the built-in eyes, brows and emotion.
+
+    Loads each checkpoint once and keeps it; --face-style files are read once per path and change.
+    """
+
+    name = "neural"
+
+    def __init__(self) -> None:
+        self._generators: dict[tuple, object] = {}
+
+    def generate_face(self, analysis: SpeechAnalysis, options: GenerateOptions, rng: np.random.Generator,
+                      control: JobControl) -> np.ndarray:
+        from .neural_face.engine import NeuralFaceGenerator, generate_neural_face, resolve_device
+        device = resolve_device(options.device)
+        key = (options.face_checkpoint, device)
+        if key not in self._generators:
+            self._generators[key] = NeuralFaceGenerator(options.face_checkpoint, device)
+        return generate_neural_face(self._generators[key], analysis, options.emotion, options.intensity, rng,
+                                    control, options.face_style)
+
+
 class BuiltinBodyEngine:
     """Procedural SMPL-X body: idle layer plus gestures timed to stressed syllables. Needs no weights."""
 
@@ -35,7 +57,7 @@ class BuiltinBodyEngine:
 
 
 BODY_ENGINES = {"builtin": BuiltinBodyEngine}
-FACE_ENGINES = {"builtin": BuiltinFaceEngine}
+FACE_ENGINES = {"builtin": BuiltinFaceEngine, "neural": NeuralFaceEngine}
 
 
 class EngineCache:
