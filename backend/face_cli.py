@@ -14,6 +14,7 @@ from .errors import UserError
 
 DEFAULT_HELDOUT_LJ = ("LJ001-0006", "LJ001-0007", "LJ001-0008")
 FACEGOOD_TRAIN = ("1114_2_01", "1114_2_02", "1114_2_03")
+FACEGOOD_HELDOUT = ("1114_2_04", "1114_2_05")
 
 
 def default_shared_dir() -> Path:
@@ -43,28 +44,36 @@ def cmd_train_face(args: argparse.Namespace) -> int:
     out = Path(args.out)
     cache = Path(args.cache) if args.cache else out.with_name(out.name + ".data.npz")
     heldout = set(args.holdout_lj.split(",")) if args.holdout_lj else set()
-    if cache.is_file():
-        clips = load_clips(cache)
-        _log(f"training data from cache {cache} ({len(clips)} clips)")
-    else:
-        items = [(w, t) for w, t in ljspeech_items(lj_dir) if w.stem not in heldout]
+
+    def prepare(path: Path, lj_keep, facegood: tuple[str, ...], what: str) -> list:
+        if path.is_file():
+            clips = load_clips(path)
+            _log(f"{what} data from cache {path} ({len(clips)} clips)")
+            return clips
+        items = [(w, t) for w, t in ljspeech_items(lj_dir) if lj_keep(w.stem)]
         clips = []
         for k, (wav, transcript) in enumerate(items):
-            _log(f"preparing English targets {k + 1}/{len(items)}: {wav.name} "
+            _log(f"preparing {what} English targets {k + 1}/{len(items)}: {wav.name} "
                  f"({'transcript' if transcript else 'recognised phones'})")
             clips.append(english_clip(wav, transcript))
-        if not args.no_facegood:
-            for name in FACEGOOD_TRAIN:
-                _log(f"preparing FACEGOOD clip {name}")
-                clips.append(facegood_clip(fg_dir, name))
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        save_clips(cache, clips)
+        for name in facegood:
+            _log(f"preparing {what} FACEGOOD clip {name}")
+            clips.append(facegood_clip(fg_dir, name))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_clips(path, clips)
+        return clips
+
+    clips = prepare(cache, lambda stem: stem not in heldout, () if args.no_facegood else FACEGOOD_TRAIN, "training")
+    val_cache = cache.with_name(cache.name.replace(".data.npz", "") + ".val.npz")
+    val_clips = prepare(val_cache, lambda stem: stem in heldout, () if args.no_facegood else FACEGOOD_HELDOUT,
+                        "validation")
     styles = STYLE_NAMES[:1] if args.no_facegood else STYLE_NAMES
     params = TrainParams(steps=args.steps, batch=args.batch, seed=args.seed, log_every=args.log_every)
     meta = {"data": "LJSpeech (built-in engine targets, style 0)" +
             ("" if args.no_facegood else " + FACEGOOD " + ", ".join(FACEGOOD_TRAIN) + " (style 1)"),
             "heldout_ljspeech": sorted(heldout), "device": device}
-    train_face(clips, out, styles, params, resume=args.resume, device=device, log=_log, meta=meta)
+    train_face(clips, out, styles, params, resume=args.resume, device=device, log=_log, meta=meta,
+               val_clips=val_clips)
     print(out)
     return 0
 

