@@ -26,6 +26,7 @@ class GenerateOptions:
     device: str = "auto"               # auto | cpu | cuda (neural engines)
     face_style: str | None = None      # .orstyle file from `personalize` (neural face engine)
     face_checkpoint: str | None = None  # neural face model; None = the shipped one
+    prompts: str | None = None         # masked keyframe prompts .npz (backend/prompts.py)
 
     def validated(self) -> "GenerateOptions":
         """Return self after checking every field; raise UserError with an actionable line otherwise."""
@@ -61,6 +62,8 @@ class GenerateOptions:
                 raise UserError("a face checkpoint needs the neural face engine: add --face-engine neural")
             if not Path(self.face_checkpoint).is_file():
                 raise UserError(f"face checkpoint not found: {self.face_checkpoint}")
+        if self.prompts is not None and not Path(self.prompts).is_file():
+            raise UserError(f"prompts file not found: {self.prompts}")
         return self
 
     @classmethod
