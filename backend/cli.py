@@ -64,6 +64,8 @@ def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
                    help="speaking style from `personalize` (needs --face-engine neural)")
     g.add_argument("--face-checkpoint", metavar="CKPT.pt",
                    help="neural face model (default: the shipped face_generic.pt)")
+    g.add_argument("--prompts", metavar="PROMPTS.npz",
+                   help="masked keyframe prompts: joints/curves fixed at chosen frames (see backend/prompts.py)")
 
 
 def options_from_args(args: argparse.Namespace, transcript: str | None = None) -> GenerateOptions:
@@ -71,7 +73,7 @@ def options_from_args(args: argparse.Namespace, transcript: str | None = None) -
                            emotion=args.emotion, intensity=args.intensity, transcript=transcript,
                            language=args.language, arkit_to_flame=args.arkit_to_flame, bvh=args.bvh,
                            device=args.device, face_style=args.face_style,
-                           face_checkpoint=args.face_checkpoint).validated()
+                           face_checkpoint=args.face_checkpoint, prompts=args.prompts).validated()
 
 
 def read_transcript(args: argparse.Namespace) -> str | None:
