@@ -19,6 +19,7 @@ from .formats.motion_npz import NUM_EXPRESSIONS, write_motion_npz
 from .options import GenerateOptions
 from .performance import Performance
 from .progress import JobControl
+from .prompts import apply_prompts, check_prompt_frames, read_prompts
 
 SUMMARY_NAME = "summary.json"  # written last: its presence marks a finished output folder
 
@@ -76,8 +77,11 @@ def generate(audio_path: str | Path, options: GenerateOptions, control: JobContr
     options = options.validated()
     engines = engines or EngineCache()
     body_engine, face_engine = engines.get(options)
+    prompts = read_prompts(options.prompts) if options.prompts else None  # a bad file fails before the analysis
     audio = load_audio(audio_path, control.sub(0.0, 0.05))
     analysis = analyze_speech(audio, options.transcript, options.language, control.sub(0.05, 0.6))
+    if prompts is not None:
+        check_prompt_frames(prompts, analysis.n_frames, options.prompts)
     analysis.samples = audio.samples  # the neural face engine reads the waveform
     takes = []
     per_take = 0.35 / options.takes
@@ -90,6 +94,8 @@ def generate(audio_path: str | Path, options: GenerateOptions, control: JobContr
         body_control = control.sub(start + per_take / 2, start + per_take)
         body_control.report(0.0, f"take {k + 1}: body")
         poses, trans = body_engine.generate_body(analysis, options, body_rng, body_control)
+        if prompts is not None:  # the one place prompts reach every engine's output
+            poses, trans, arkit = apply_prompts(poses, trans, arkit, prompts, analysis.fps)
         takes.append(assemble_performance(poses, trans, arkit, {
             "take": k + 1, "seed": options.seed, "engine": body_engine.name, "face_engine": face_engine.name}))
     return Generation(Path(audio_path), audio.duration, analysis, takes)

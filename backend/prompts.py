@@ -1,0 +1,350 @@
+"""Masked keyframe prompts: channels the artist fixed at chosen frames, honoured exactly by every take.
+
+File format (`.npz`, read with `allow_pickle=False`), K prompt frames at the motion's 30 fps:
+
+    frames      (K,)       int     frame indices, 0 = the first frame of the audio, each at most once
+    pose_mask   (K, 55)    bool    which SMPL-X joint rotations are fixed on that frame
+    poses       (K, 55, 3) float   axis-angle targets, local, in the Performance convention
+                                   (fingers relative to the mean relaxed hand, as in BEAT2)
+    trans_mask  (K,)       bool    whether the root position is fixed on that frame
+    trans       (K, 3)     float   root position targets, metres, Y up (as Performance.trans)
+    arkit_mask  (K, 52)    bool    which ARKit curves are fixed on that frame
+    arkit       (K, 52)    float   ARKit targets 0..1, Apple order
+
+Values where the mask is False are ignored (but must still be finite). The jaw and eye joints (22–24)
+always follow the face curves (`jawOpen`, `eyeLook*`), so they are prompted through `arkit`, never
+through `pose_mask`.
+
+Blending (`apply_prompts`, engine-agnostic, runs on every engine's output): a fixed channel equals its
+target on every fixed frame. Runs of consecutive fixed frames are spans; two spans of one channel
+closer than their transitions are bridged (the target moves from one to the other with
+minimum-jerk timing). Around each span the generated motion eases into and out of the target with a
+minimum-jerk weight (quaternion slerp for rotations), over a transition long enough that the blend adds
+at most 2 × the local median speed of the generated channel (floored, see SpeedPolicy), never
+shorter than 0.4 s. Channels without prompts are untouched, so they keep following the speech.
+"""
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import UserError
+from .formats.arkit import ARKIT_NAMES
+from .formats.smplx_joints import EYE_JOINTS, JAW_JOINT, JOINT_NAMES, NUM_JOINTS
+from .motion.kinematics import local_angular_speed
+from .motion.rotations import axis_angle_to_quat, quat_conjugate, quat_multiply, quat_to_axis_angle
+
+NUM_ARKIT = len(ARKIT_NAMES)
+FACE_DRIVEN_JOINTS = (JAW_JOINT, *EYE_JOINTS)  # set from the ARKit curves by assemble_performance
+PROMPT_KEYS = ("frames", "pose_mask", "poses", "trans_mask", "trans", "arkit_mask", "arkit")
+
+
+@dataclass(frozen=True, eq=False)
+class Prompts:
+    """K prompt frames (sorted, unique); shapes as in the module docstring."""
+
+    frames: np.ndarray
+    pose_mask: np.ndarray
+    poses: np.ndarray
+    trans_mask: np.ndarray
+    trans: np.ndarray
+    arkit_mask: np.ndarray
+    arkit: np.ndarray
+
+    @classmethod
+    def empty(cls) -> "Prompts":
+        return cls(np.zeros(0, np.int64), np.zeros((0, NUM_JOINTS), bool), np.zeros((0, NUM_JOINTS, 3), np.float32),
+                   np.zeros(0, bool), np.zeros((0, 3), np.float32), np.zeros((0, NUM_ARKIT), bool),
+                   np.zeros((0, NUM_ARKIT), np.float32))
+
+    @property
+    def count(self) -> int:
+        return len(self.frames)
+
+    @property
+    def last_frame(self) -> int:
+        """The latest frame any channel is fixed on, −1 when nothing is fixed."""
+        used = self.pose_mask.any(axis=1) | self.trans_mask | self.arkit_mask.any(axis=1)
+        return int(self.frames[used].max()) if used.any() else -1
+
+    def dense(self, n_frames: int) -> "DensePrompts":
+        """Per-frame arrays over the whole take (frames must lie inside it)."""
+        d = DensePrompts(np.zeros((n_frames, NUM_JOINTS), bool), np.zeros((n_frames, NUM_JOINTS, 3)),
+                         np.zeros(n_frames, bool), np.zeros((n_frames, 3)),
+                         np.zeros((n_frames, NUM_ARKIT), bool), np.zeros((n_frames, NUM_ARKIT)))
+        f = self.frames
+        d.pose_mask[f], d.poses[f] = self.pose_mask, self.poses
+        d.trans_mask[f], d.trans[f] = self.trans_mask, self.trans
+        d.arkit_mask[f], d.arkit[f] = self.arkit_mask, self.arkit
+        return d
+
+
+@dataclass(frozen=True, eq=False)
+class DensePrompts:
+    """Prompts spread over T frames: masks (T, C) and targets (T, C[, 3]); unfixed rows are zero."""
+
+    pose_mask: np.ndarray
+    poses: np.ndarray
+    trans_mask: np.ndarray
+    trans: np.ndarray
+    arkit_mask: np.ndarray
+    arkit: np.ndarray
+
+
+# --- reading and writing -------------------------------------------------------------------------
+
+def _expected_shapes(k: int) -> dict[str, tuple[int, ...]]:
+    return {"frames": (k,), "pose_mask": (k, NUM_JOINTS), "poses": (k, NUM_JOINTS, 3), "trans_mask": (k,),
+            "trans": (k, 3), "arkit_mask": (k, NUM_ARKIT), "arkit": (k, NUM_ARKIT)}
+
+
+def prompts_from_arrays(arrays: dict, source: str = "prompts") -> Prompts:
+    """Check arrays (names as PROMPT_KEYS) and build sorted Prompts; UserError naming the problem."""
+    missing = [k for k in PROMPT_KEYS if k not in arrays]
+    if missing:
+        raise UserError(f"{source}: prompts file lacks {', '.join(missing)} (needs {', '.join(PROMPT_KEYS)})")
+    frames = np.asarray(arrays["frames"])
+    if frames.ndim != 1:
+        raise UserError(f"{source}: 'frames' must be a 1-D array of frame numbers, got shape {frames.shape}")
+    for key, shape in _expected_shapes(len(frames)).items():
+        got = np.asarray(arrays[key]).shape
+        if got != shape:
+            raise UserError(f"{source}: '{key}' must have shape {shape} for {len(frames)} prompt frames, got {got}")
+    if not np.issubdtype(frames.dtype, np.integer):
+        raise UserError(f"{source}: 'frames' must be integers (30 fps frame numbers), got {frames.dtype}")
+    for key in ("pose_mask", "trans_mask", "arkit_mask"):
+        if np.asarray(arrays[key]).dtype != np.bool_:
+            raise UserError(f"{source}: '{key}' must be a boolean array, got {np.asarray(arrays[key]).dtype}")
+    values = {}
+    for key in ("poses", "trans", "arkit"):
+        a = np.asarray(arrays[key])
+        if not np.issubdtype(a.dtype, np.number) or np.issubdtype(a.dtype, np.complexfloating):
+            raise UserError(f"{source}: '{key}' must be real numbers, got {a.dtype}")
+        if not np.all(np.isfinite(a)):
+            raise UserError(f"{source}: '{key}' contains NaN or infinite values")
+        values[key] = a.astype(np.float32)
+    if len(frames) and frames.min() < 0:
+        raise UserError(f"{source}: prompt at frame {int(frames.min())} is before the start of the audio (frame 0)")
+    unique, counts = np.unique(frames, return_counts=True)
+    if np.any(counts > 1):
+        raise UserError(f"{source}: frame {int(unique[counts > 1][0])} appears more than once in 'frames'")
+    pose_mask = np.asarray(arrays["pose_mask"])
+    face_driven = pose_mask[:, list(FACE_DRIVEN_JOINTS)].any(axis=0)
+    if face_driven.any():
+        joint = JOINT_NAMES[FACE_DRIVEN_JOINTS[int(np.argmax(face_driven))]]
+        raise UserError(f"{source}: joint '{joint}' follows the face curves; prompt jawOpen/eyeLook* in 'arkit' "
+                        "instead of its rotation")
+    order = np.argsort(frames, kind="stable")
+    return Prompts(frames=frames[order].astype(np.int64), pose_mask=pose_mask[order].copy(),
+                   poses=values["poses"][order], trans_mask=np.asarray(arrays["trans_mask"])[order].copy(),
+                   trans=values["trans"][order], arkit_mask=np.asarray(arrays["arkit_mask"])[order].copy(),
+                   arkit=values["arkit"][order])
+
+
+def check_prompt_frames(prompts: Prompts, n_frames: int, source: str = "prompts") -> None:
+    """UserError when a fixed frame lies past the audio's last frame (n_frames − 1)."""
+    last = prompts.last_frame
+    if last >= n_frames:
+        raise UserError(f"{source}: prompt at frame {last} is past the end of the audio (frame {n_frames - 1})")
+
+
+def read_prompts(path: str | Path, n_frames: int | None = None) -> Prompts:
+    """Load and check a prompts .npz; with n_frames, also that every fixed frame is inside the audio."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"prompts file not found: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                raise UserError(f"{path}: a prompts file must be an .npz archive")
+            arrays = {k: data[k] for k in data.files}
+    except UserError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise UserError(f"{path}: not a readable prompts .npz ({exc.__class__.__name__})") from None
+    prompts = prompts_from_arrays(arrays, str(path))
+    if n_frames is not None:
+        check_prompt_frames(prompts, n_frames, str(path))
+    return prompts
+
+
+def write_prompts(path: str | Path, prompts: Prompts) -> Path:
+    """Write prompts as an uncompressed .npz (the format read_prompts reads)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:
+        np.savez(fh, frames=np.asarray(prompts.frames, np.int64), pose_mask=np.asarray(prompts.pose_mask, bool),
+                 poses=np.asarray(prompts.poses, np.float32), trans_mask=np.asarray(prompts.trans_mask, bool),
+                 trans=np.asarray(prompts.trans, np.float32), arkit_mask=np.asarray(prompts.arkit_mask, bool),
+                 arkit=np.asarray(prompts.arkit, np.float32))
+    return path
+
+
+# --- blending ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SpeedPolicy:
+    """How fast transitions into and out of a span may move.
+
+    A transition of Δ over R seconds with minimum-jerk timing peaks at 1.875·Δ/R; R is chosen so that
+    peak ≤ ratio × max(local median speed of the generated channel over ±window_s, floor), then
+    clipped to [min_s, max_s]. Floors: typical relaxed speeds of each kind of channel.
+    """
+
+    ratio: float = 2.0
+    window_s: float = 1.0
+    min_s: float = 0.4
+    max_s: float = 3.0
+    rotation_floor: float = 1.0   # rad/s
+    trans_floor: float = 0.3      # m/s
+    arkit_floor: float = 2.0      # weight units per second
+
+
+MIN_JERK_PEAK = 1.875  # max of d/du (10u³ − 15u⁴ + 6u⁵)
+
+
+def minimum_jerk(u: np.ndarray) -> np.ndarray:
+    """(...) u ∈ [0, 1] → (...) 10u³ − 15u⁴ + 6u⁵: 0 → 1 with zero velocity and acceleration at both ends."""
+    u = np.clip(u, 0.0, 1.0)
+    return u * u * u * (10.0 + u * (-15.0 + 6.0 * u))
+
+
+def spans(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(T,) bool → [(first, last)] inclusive frame ranges of consecutive True values."""
+    m = np.concatenate([[False], np.asarray(mask, bool), [False]])
+    edges = np.flatnonzero(m[1:] != m[:-1])
+    return [(int(a), int(b) - 1) for a, b in zip(edges[0::2], edges[1::2])]
+
+
+def _local_median(speed: np.ndarray, frame: int, half: int) -> np.ndarray:
+    """speed (T, C) → (C,) median over frames [frame − half, frame + half]."""
+    lo, hi = max(frame - half, 0), min(frame + half + 1, len(speed))
+    return np.median(speed[lo:hi], axis=0)
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """One kind of channel: how to measure distance/speed and how to interpolate."""
+
+    rotation: bool
+    floor: float
+
+
+def _distance(a: np.ndarray, b: np.ndarray, rotation: bool) -> np.ndarray:
+    """(..., D) values → (...,) geodesic angle (rotations as axis-angle) or absolute difference."""
+    if rotation:
+        rel = quat_multiply(quat_conjugate(axis_angle_to_quat(a)), axis_angle_to_quat(b))
+        return 2.0 * np.arctan2(np.linalg.norm(rel[..., 1:], axis=-1), np.abs(rel[..., 0]))
+    return np.linalg.norm(np.asarray(a, np.float64) - np.asarray(b, np.float64), axis=-1)
+
+
+def _interpolate(a: np.ndarray, b: np.ndarray, w: np.ndarray, rotation: bool) -> np.ndarray:
+    """(N, C, D) a, b and (N, C) weights → (N, C, D): slerp for axis-angle rotations, else lerp."""
+    if not rotation:
+        return a + w[..., None] * (b - a)
+    qa = axis_angle_to_quat(a)
+    rel = quat_multiply(quat_conjugate(qa), axis_angle_to_quat(b))
+    rel = np.where(rel[..., :1] < 0, -rel, rel)  # the short way round
+    step = axis_angle_to_quat(quat_to_axis_angle(rel) * w[..., None])
+    return quat_to_axis_angle(quat_multiply(qa, step))
+
+
+def _speed(values: np.ndarray, rotation: bool, fps: float) -> np.ndarray:
+    """(T, C, D) → (T, C) per-channel speed per second (rotations: local angular speed)."""
+    if len(values) < 2:
+        return np.zeros(values.shape[:2])
+    if rotation:
+        s = local_angular_speed(values, fps)
+        return np.concatenate([s, s[-1:]], axis=0)
+    return np.linalg.norm(np.gradient(values, 1.0 / fps, axis=0), axis=-1)
+
+
+def blend_channels(generated: np.ndarray, given: np.ndarray, targets: np.ndarray, rotation: bool, floor: float,
+                   fps: float, policy: SpeedPolicy = SpeedPolicy()) -> np.ndarray:
+    """Ease generated channels into the given targets.
+
+    generated (T, C, D) (rotations: D = 3 axis-angle); given (T, C) bool; targets (T, C, D), read
+    where given. Channels sharing the same given frames move together (one transition length per span
+    edge, the longest any of them needs). Returns (T, C, D) float64 with out[given] == targets[given].
+    """
+    generated = np.asarray(generated, np.float64)
+    out = generated.copy()
+    t_frames = len(generated)
+    if t_frames == 0 or not given.any():
+        return out
+    speed = _speed(generated, rotation, fps)
+    half = int(round(policy.window_s * fps))
+    frames = np.arange(t_frames)
+    patterns, group_of = np.unique(given.T, axis=0, return_inverse=True)
+    for g, pattern in enumerate(patterns):
+        if not pattern.any():
+            continue
+        chans = np.flatnonzero(group_of.reshape(-1) == g)
+        gen, tgt = generated[:, chans], targets[:, chans].astype(np.float64)
+
+        def ramp_frames(edge: int) -> int:
+            delta = _distance(gen[edge], tgt[edge], rotation)                          # (C,)
+            cap = policy.ratio * np.maximum(_local_median(speed[:, chans], edge, half), floor)
+            seconds = float(np.max(MIN_JERK_PEAK * delta / cap))
+            return int(np.ceil(np.clip(seconds, policy.min_s, policy.max_s) * fps))
+
+        runs = [[a, b, ramp_frames(a), ramp_frames(b)] for a, b in spans(pattern)]
+        merged = [runs[0]]
+        for a, b, r_in, r_out in runs[1:]:
+            prev = merged[-1]
+            if a - prev[1] <= prev[3] + r_in:  # too close to ease out and back in: bridge the gap
+                u = minimum_jerk((frames[prev[1] + 1:a] - prev[1]) / (a - prev[1]))
+                tgt[prev[1] + 1:a] = _interpolate(np.broadcast_to(tgt[prev[1]], (a - prev[1] - 1, *tgt.shape[1:])),
+                                                  np.broadcast_to(tgt[a], (a - prev[1] - 1, *tgt.shape[1:])),
+                                                  np.broadcast_to(u[:, None], (len(u), len(chans))), rotation)
+                prev[1], prev[3] = b, r_out
+            else:
+                merged.append([a, b, r_in, r_out])
+        weight = np.zeros(t_frames)
+        for a, b, r_in, r_out in merged:
+            weight[a:b + 1] = 1.0
+            lo = max(a - r_in + 1, 0)
+            weight[lo:a] = np.maximum(weight[lo:a], minimum_jerk(1.0 - (a - frames[lo:a]) / r_in))
+            tgt[lo:a] = tgt[a]
+            hi = min(b + r_out, t_frames)
+            weight[b + 1:hi] = np.maximum(weight[b + 1:hi], minimum_jerk(1.0 - (frames[b + 1:hi] - b) / r_out))
+            tgt[b + 1:hi] = tgt[b]
+        moving = np.flatnonzero((weight > 0) & (weight < 1))
+        inside = np.flatnonzero(weight >= 1)
+        w = np.broadcast_to(weight[moving, None], (len(moving), len(chans)))
+        out[moving[:, None], chans[None, :]] = _interpolate(gen[moving], tgt[moving], w, rotation)
+        out[inside[:, None], chans[None, :]] = tgt[inside]
+    exact = np.asarray(given, bool)
+    out[exact] = targets[exact]  # bit-exact on the given frames
+    return out
+
+
+def apply_prompts(poses: np.ndarray, trans: np.ndarray, arkit: np.ndarray, prompts: Prompts, fps: float = 30.0,
+                  policy: SpeedPolicy = SpeedPolicy()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Make a take honour the prompts; returns new (poses (T,55,3), trans (T,3), arkit (T,52)) float32.
+
+    Fixed channels equal their targets on fixed frames; transitions around spans are minimum-jerk
+    (see SpeedPolicy); channels and frames the prompts do not touch are returned unchanged.
+    """
+    poses = np.asarray(poses, np.float32)
+    trans = np.asarray(trans, np.float32)
+    arkit = np.asarray(arkit, np.float32)
+    t_frames = len(poses)
+    check_prompt_frames(prompts, t_frames)
+    d = prompts.dense(t_frames)
+    out_poses = blend_channels(poses, d.pose_mask, d.poses, True, policy.rotation_floor, fps, policy)
+    out_trans = blend_channels(trans[:, None], d.trans_mask[:, None], d.trans[:, None], False, policy.trans_floor,
+                               fps, policy)[:, 0]
+    out_arkit = blend_channels(arkit[..., None], d.arkit_mask, d.arkit[..., None], False, policy.arkit_floor,
+                               fps, policy)[..., 0]
+    # channels without prompts keep their exact generated values (no float64 round trip)
+    untouched = ~d.pose_mask.any(axis=0)
+    out_poses[:, untouched] = poses[:, untouched]
+    if not d.trans_mask.any():
+        out_trans = trans
+    untouched = ~d.arkit_mask.any(axis=0)
+    out_arkit[:, untouched] = arkit[:, untouched]
+    return out_poses.astype(np.float32), out_trans.astype(np.float32), out_arkit.astype(np.float32)
