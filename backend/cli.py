@@ -66,6 +66,8 @@ def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
                    help="neural face model (default: the shipped face_generic.pt)")
     g.add_argument("--prompts", metavar="PROMPTS.npz",
                    help="masked keyframe prompts: joints/curves fixed at chosen frames (see backend/prompts.py)")
+    g.add_argument("--checkpoint", metavar="BODY.pt",
+                   help="neural body model from `train-body` (needs --engine neural; default: the shipped one)")
 
 
 def options_from_args(args: argparse.Namespace, transcript: str | None = None) -> GenerateOptions:
@@ -73,7 +75,8 @@ def options_from_args(args: argparse.Namespace, transcript: str | None = None) -
                            emotion=args.emotion, intensity=args.intensity, transcript=transcript,
                            language=args.language, arkit_to_flame=args.arkit_to_flame, bvh=args.bvh,
                            device=args.device, face_style=args.face_style,
-                           face_checkpoint=args.face_checkpoint, prompts=args.prompts).validated()
+                           face_checkpoint=args.face_checkpoint, prompts=args.prompts,
+                           checkpoint=args.checkpoint).validated()
 
 
 def read_transcript(args: argparse.Namespace) -> str | None:
@@ -202,6 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .face_cli import register_face_commands
     register_face_commands(sub)
+    from .body_cli import register_body_commands
+    register_body_commands(sub)
     return parser
 
 
