@@ -27,6 +27,7 @@ class GenerateOptions:
     face_style: str | None = None      # .orstyle file from `personalize` (neural face engine)
     face_checkpoint: str | None = None  # neural face model; None = the shipped one
     prompts: str | None = None         # masked keyframe prompts .npz (backend/prompts.py)
+    checkpoint: str | None = None      # neural body model from `train-body`; None = the shipped one
 
     def validated(self) -> "GenerateOptions":
         """Return self after checking every field; raise UserError with an actionable line otherwise."""
@@ -64,6 +65,11 @@ class GenerateOptions:
                 raise UserError(f"face checkpoint not found: {self.face_checkpoint}")
         if self.prompts is not None and not Path(self.prompts).is_file():
             raise UserError(f"prompts file not found: {self.prompts}")
+        if self.checkpoint is not None:
+            if self.engine != "neural":
+                raise UserError("a body checkpoint needs the neural body engine: add --engine neural")
+            if not Path(self.checkpoint).is_file():
+                raise UserError(f"body checkpoint not found: {self.checkpoint}")
         return self
 
     @classmethod
