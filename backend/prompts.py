@@ -285,13 +285,23 @@ def blend_channels(generated: np.ndarray, given: np.ndarray, targets: np.ndarray
         chans = np.flatnonzero(group_of.reshape(-1) == g)
         gen, tgt = generated[:, chans], targets[:, chans].astype(np.float64)
 
-        def ramp_frames(edge: int) -> int:
-            delta = _distance(gen[edge], tgt[edge], rotation)                          # (C,)
-            cap = policy.ratio * np.maximum(_local_median(speed[:, chans], edge, half), floor)
-            seconds = float(np.max(MIN_JERK_PEAK * delta / cap))
-            return int(np.ceil(np.clip(seconds, policy.min_s, policy.max_s) * fps))
+        def ramp_frames(edge: int, direction: int) -> int:
+            """Transition length before (direction −1) or after (+1) a span edge. The distance to cover
+            is the largest between the target and the generated motion over the transition itself, so
+            it is refined a few times (the transition only grows)."""
+            cap = policy.ratio * np.maximum(_local_median(speed[:, chans], edge, half), floor)   # (C,)
+            frames_needed = int(np.ceil(policy.min_s * fps))
+            for _ in range(4):
+                lo, hi = sorted((edge, int(np.clip(edge + direction * frames_needed, 0, t_frames - 1))))
+                delta = _distance(gen[lo:hi + 1], tgt[edge][None], rotation).max(axis=0)      # (C,)
+                seconds = float(np.clip(np.max(MIN_JERK_PEAK * delta / cap), policy.min_s, policy.max_s))
+                grown = int(np.ceil(seconds * fps))
+                if grown <= frames_needed:
+                    break
+                frames_needed = grown
+            return frames_needed
 
-        runs = [[a, b, ramp_frames(a), ramp_frames(b)] for a, b in spans(pattern)]
+        runs = [[a, b, ramp_frames(a, -1), ramp_frames(b, 1)] for a, b in spans(pattern)]
         merged = [runs[0]]
         for a, b, r_in, r_out in runs[1:]:
             prev = merged[-1]
