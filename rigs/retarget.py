@@ -8,7 +8,12 @@ Method (all in the target armature's space, Blender axes):
    bone's rest direction e_b (so A-pose vs T-pose and rolls cancel out): centre bones align
    (d_b, body left) → (e_b, body left); the hand aligns (d_b, across-palm) pairs; limbs and fingers
    take their parent's alignment plus the shortest arc for what is left; head, jaw, eyes and toes
-   keep S = I (their rest poses agree: looking/pointing forward).
+   keep S = I (their rest poses agree: looking/pointing forward). Posture bones (pelvis, spine,
+   neck, clavicles, legs, feet) keep S = I too when their rest direction (a centre chain's overall
+   one) is within POSTURE_MATCH_MAX_DEG of the SMPL-X segment's: both rests are then the same
+   standing posture differing only in proportions (where the joint centres sit, how curved the
+   spine is), which must not turn into a pose (raised shoulders, bowed knees, a swayback). Centre
+   bones that do align, align in the sagittal plane only: a sideways offset in a rest is not a lean.
 3. Posed bone rotation in armature space: G_b = G_j(t) · S_bᵀ · R_b, with R_b the rest rotation
    (`bone.matrix_local`, roll included). Its direction is G_j(t)·d_b: the SMPL-X segment's.
 4. Pose-bone rotation (Blender's `rotation_quaternion`): L_b = (R_pᵀ R_b)ᵀ G_pᵀ G_b.
@@ -47,6 +52,12 @@ CENTRE_JOINTS = frozenset(J[n] for n in ("pelvis", "spine1", "spine2", "spine3",
 # Rest poses of both skeletons agree for these (looking / pointing forward): transfer deltas as they are.
 DELTA_JOINTS = frozenset(J[n] for n in ("head", "jaw", "left_eye_smplhf", "right_eye_smplhf",
                                          "left_foot", "right_foot"))
+# Both rests stand the same way here; only proportions differ (see POSTURE_MATCH_MAX_DEG).
+POSTURE_JOINTS = CENTRE_JOINTS | frozenset(J[f"{s}_{n}"] for s in ("left", "right")
+                                           for n in ("collar", "hip", "knee", "ankle"))
+# Above this rest-direction difference a posture bone is posed differently (legs spread wide, a raised
+# clavicle): it follows the SMPL-X segment's direction like a limb.
+POSTURE_MATCH_MAX_DEG = 35.0
 FOOT_JOINTS = tuple(J[n] for n in ("left_ankle", "right_ankle", "left_foot", "right_foot"))
 
 
@@ -245,14 +256,18 @@ def plan_drives(rig: RigDescription, mapping: SkeletonMap, rest_pos: np.ndarray,
             parent_joint = smplx_joints.PARENTS[parent_joint]
         inherited = last_alignment.get(parent_joint, np.eye(3))
         m, n = len(chain.joints), len(bones)
+        centre = not chain.split and m >= 1 and chain.joints[-1] in CENTRE_JOINTS
+        # A posture chain keeps its own shape (spine curvature, clavicle split in two) when it stands
+        # like the SMPL-X one overall.
+        pts = _bend_points(chain, rest_pos)
+        posture = drives_as_posture(chain.joints[-1], pts[-1] - pts[0], rig.tails[bones[-1]] - rig.heads[bones[0]])
         for i, b in enumerate(bones):
             e = rig.rest[b, :3, 1]
             joint = chain.joints[-1] if chain.split else chain.joints[min(int(np.ceil((i + 1) * m / n)) - 1, m - 1)]
-            if not chain.split and m >= 1 and joint in CENTRE_JOINTS:
-                pts = _bend_points(chain, rest_pos)
+            if centre:
                 seg_m = len(pts) - 1
                 d = _unit(_polyline_at(pts, seg_m * (i + 1) / n) - _polyline_at(pts, seg_m * i / n))
-                s = two_vector_alignment(d, left, e, left)
+                s = np.eye(3) if posture else two_vector_alignment(sagittal(d, left), left, sagittal(e, left), left)
             elif joint in DELTA_JOINTS:
                 d, s = e.copy(), np.eye(3)
             else:
@@ -260,6 +275,10 @@ def plan_drives(rig: RigDescription, mapping: SkeletonMap, rest_pos: np.ndarray,
                     d = _unit(rest_pos[SEGMENT_END[joint]] - rest_pos[joint])
                 else:
                     d = _unit(rest_pos[joint] - rest_pos[TIP_CONTINUES[joint]])
+                if posture:
+                    drives.append(_BoneDrive(b, joint, chain, i, np.eye(3), d))
+                    inherited = np.eye(3)
+                    continue
                 s = _hand_alignment(rig, mapping, joint, d, e, rest_pos)
                 if s is None:
                     s = shortest_arc(inherited @ d, e) @ inherited
@@ -267,6 +286,29 @@ def plan_drives(rig: RigDescription, mapping: SkeletonMap, rest_pos: np.ndarray,
             inherited = s
         last_alignment[chain.joints[-1]] = inherited
     return drives
+
+
+def sagittal(v: np.ndarray, left: np.ndarray) -> np.ndarray:
+    """(3,) direction v without its component along the body's left axis (3,), unit length."""
+    return _unit(v - np.dot(v, left) * left)
+
+
+def drives_as_posture(joint: int, smplx_dir: np.ndarray, rig_dir: np.ndarray) -> bool:
+    """Whether `joint`'s bone carries the SMPL-X rotation from its own rest (S = I): a posture joint
+    whose rest directions (3,) (SMPL-X segment, rig bone; same frame) differ by < POSTURE_MATCH_MAX_DEG."""
+    if joint not in POSTURE_JOINTS:
+        return False
+    cos = float(np.dot(_unit(smplx_dir), _unit(rig_dir)))
+    return cos > np.cos(np.radians(POSTURE_MATCH_MAX_DEG))
+
+
+def posture_bones(rig: RigDescription, mapping: SkeletonMap) -> frozenset[str]:
+    """Names of the bones that carry the SMPL-X rotation from their own rest (posture bones, S = I)."""
+    facing = rig_facing(rig, mapping)
+    to_rig = facing @ SMPLX_TO_BLENDER
+    rest_pos = smplx_rest_positions(np.asarray(smplx_joints.REST_OFFSETS, dtype=np.float64)) @ to_rig.T
+    return frozenset(rig.bone_names[dr.bone] for dr in plan_drives(rig, mapping, rest_pos, facing)
+                     if dr.joint in POSTURE_JOINTS and np.allclose(dr.alignment, np.eye(3)))
 
 
 def _hand_alignment(rig, mapping, joint, d, e, rest_pos):

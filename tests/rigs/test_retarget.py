@@ -1,4 +1,5 @@
-"""Retargeting SMPL-X onto other skeletons: bone directions follow the SMPL-X segments.
+"""Retargeting SMPL-X onto other skeletons: limb bones follow the SMPL-X segments' directions; posture
+bones (spine, clavicles, legs) carry the SMPL-X rotation from their own rest.
 
 The expected directions come from SMPL-X forward kinematics (joint positions), the achieved ones from
 posing the target rig with the retargeted pose-bone values.
@@ -248,14 +249,16 @@ def retarget_for_check(rig: RigDescription, poses: dict[str, np.ndarray], offset
 
 def direction_errors(rig: RigDescription, pose_names_and_poses: dict[str, np.ndarray],
                      posed_matrices: np.ndarray | None = None, offsets=None, hand_mean=None) -> dict[str, float]:
-    """Worst angle (deg) per bone between posed bone direction and the SMPL-X segment direction.
+    """Worst angle (deg) per bone between posed bone direction and the SMPL-X segment direction (posture
+    bones: the rig's rest direction turned by the SMPL-X joint's rotation).
 
     posed_matrices: (T, B, 4, 4) armature-space pose matrices to check (default: numpy FK of the
     retargeted values). offsets (55, 3) / hand_mean (30, 3): the SMPL-X body (default: neutral, the
     authored relaxed hand). Also checks the head's facing and the pelvis's left axis.
     """
-    from rigs.retarget import SEGMENT_END, TIP_CONTINUES, rig_facing
+    from rigs.retarget import SEGMENT_END, TIP_CONTINUES, posture_bones, rig_facing
     mapping = detect_skeleton(rig.bone_names, rig.parents)
+    posture = posture_bones(rig, mapping)
     poses = np.stack(list(pose_names_and_poses.values()))
     trans = np.tile([0.0, 0.95, 0.0], (len(poses), 1))
     if posed_matrices is None:
@@ -283,7 +286,9 @@ def direction_errors(rig: RigDescription, pose_names_and_poses: dict[str, np.nda
         for _, bone in checked:
             b = rig.index(bone)
             achieved = posed[:, b, :3, 1]
-            if j in SEGMENT_END:
+            if bone in posture:  # the rig's own rest direction carried by the SMPL-X rotation
+                expected = glob[:, j] @ rig.rest[b, :3, 1]
+            elif j in SEGMENT_END:
                 expected = pos[:, SEGMENT_END[j]] - pos[:, j]
             elif j in TIP_CONTINUES:
                 expected = glob[:, j] @ (rest[j] - rest[TIP_CONTINUES[j]])
@@ -405,3 +410,35 @@ def test_bone_rest_rotation_matches_blender_convention():
     r1 = bone_rest_rotation(vec, np.full(3, 0.7))
     twist = np.swapaxes(r0, -1, -2) @ r1
     assert np.allclose(rotations.matrix_to_axis_angle(twist), [[0, 0.7, 0]] * 3, atol=1e-9)
+
+
+def test_standing_rest_keeps_the_rigs_own_posture():
+    """SMPL-X's zero pose leaves spine, clavicles and legs of a character standing like SMPL-X at rest
+    (differing only in proportions: the default character's clavicles sit 27° lower, its knees closer to
+    the hip-ankle line); a leg spread far wider than SMPL-X's is still brought to SMPL-X's direction."""
+    for rig in (default_character_rig(), mpfb_json_rig("default")):
+        mapping = detect_skeleton(rig.bone_names, rig.parents)
+        motion = retarget_smplx_to_rig(np.zeros((1, 55, 3)), np.array([[0.0, 0.95, 0.0]]), rig, mapping)
+        posed = pose_rig(rig, motion)[0]
+        for joint in ("spine3", "neck", "left_collar", "right_collar", "left_hip", "left_knee", "right_ankle"):
+            for bone in mapping.bones_for_joint(J[joint]):
+                b = rig.index(bone)
+                turn = rotations.matrix_to_axis_angle(posed[b, :3, :3] @ rig.rest[b, :3, :3].T)
+                assert np.degrees(np.linalg.norm(turn)) < 0.5, (rig.name, bone)
+    from rigs.retarget import posture_bones
+    rig = mixamo_like_rig(np.random.default_rng(4))
+    names = list(rig.bone_names)
+    heads, tails = rig.heads.copy(), rig.tails.copy()
+    for side, sign in (("Left", 1.0), ("Right", -1.0)):  # swing each whole leg 45° outward about the hip
+        hip = names.index(f"mixamorig:{side}UpLeg")
+        leg = [names.index(f"mixamorig:{side}{n}") for n in ("UpLeg", "Leg", "Foot", "ToeBase")]
+        r = rotations.axis_angle_to_matrix(np.array([0.0, sign * np.radians(45), 0.0]))
+        heads[leg] = (heads[leg] - heads[hip]) @ r.T + heads[hip]
+        tails[leg] = (tails[leg] - heads[hip]) @ r.T + heads[hip]
+    rolls = np.zeros(len(names))
+    wide = RigDescription.from_heads_tails(names, rig.parents, heads, tails, rolls, "wide_stance")
+    mapping = detect_skeleton(wide.bone_names, wide.parents)
+    assert "mixamorig:LeftUpLeg" not in posture_bones(wide, mapping)
+    assert "mixamorig:LeftShoulder" in posture_bones(wide, mapping)
+    errors = direction_errors(wide, canonical_poses())
+    assert errors["mixamorig:LeftUpLeg"] < TOL_DEG and errors["mixamorig:RightLeg"] < TOL_DEG
