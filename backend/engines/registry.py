@@ -56,7 +56,28 @@ class BuiltinBodyEngine:
         return generate_body(analysis, options.emotion, options.intensity, rng, control)
 
 
-BODY_ENGINES = {"builtin": BuiltinBodyEngine}
+class NeuralBodyEngine:
+    """EMAGE-style learned body (neural_body/): part VQ-VAEs + masked audio-gesture transformer.
+
+    Loads each checkpoint once per device and keeps it (--checkpoint; default: the shipped one).
+    """
+
+    name = "neural"
+
+    def __init__(self) -> None:
+        self._generators: dict[tuple, object] = {}
+
+    def generate_body(self, analysis: SpeechAnalysis, options: GenerateOptions, rng: np.random.Generator,
+                      control: JobControl) -> tuple[np.ndarray, np.ndarray]:
+        from .neural_body.engine import NeuralBodyGenerator, resolve_device
+        device = resolve_device(options.device)
+        key = (options.checkpoint, device)
+        if key not in self._generators:
+            self._generators[key] = NeuralBodyGenerator(options.checkpoint, device)
+        return self._generators[key].generate(analysis, rng, control, options.prompts)
+
+
+BODY_ENGINES = {"builtin": BuiltinBodyEngine, "neural": NeuralBodyEngine}
 FACE_ENGINES = {"builtin": BuiltinFaceEngine, "neural": NeuralFaceEngine}
 
 
