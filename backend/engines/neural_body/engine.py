@@ -1,0 +1,60 @@
+"""The neural body engine as the registry uses it: a checkpoint loaded once, then one call per take.
+
+Masked keyframe prompts (options.prompts) also enter the model as given channels of its masked-motion
+input, so the generated motion leads into them; the pipeline's apply_prompts still makes them exact.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ...analysis import SpeechAnalysis
+from ...errors import UserError
+from ...progress import JobControl
+from .infer import DEFAULT_CHECKPOINT, KnownMotion, SamplingParams, generate_motion
+from .model import load_checkpoint
+
+
+def resolve_device(device: str) -> str:
+    if device == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda was asked for but no CUDA GPU is available: use --device cpu or auto")
+    return "cuda" if device == "cuda" or (device == "auto" and torch.cuda.is_available()) else "cpu"
+
+
+class NeuralBodyGenerator:
+    """One loaded body model on one device."""
+
+    def __init__(self, checkpoint: str | Path | None, device: str) -> None:
+        path = Path(checkpoint) if checkpoint else DEFAULT_CHECKPOINT
+        if not path.is_file() and checkpoint is None:
+            raise UserError(f"the shipped body model is missing ({path}); pass --checkpoint from `train-body`")
+        self.path = path
+        self.model, self.payload = load_checkpoint(path, device)
+
+    def generate(self, analysis: SpeechAnalysis, rng: np.random.Generator, control: JobControl | None,
+                 prompts_path: str | None = None, sampling: SamplingParams = SamplingParams()
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        if analysis.samples is None:
+            raise UserError("the neural body engine needs the audio waveform (SpeechAnalysis.samples)")
+        known = prompts_as_known(prompts_path, analysis.n_frames) if prompts_path else None
+        seed = int(rng.integers(2**63 - 1))
+        out = generate_motion(self.model, analysis.samples, analysis.n_frames, seed, sampling=sampling,
+                              known=known, control=control)
+        return out.poses, out.trans
+
+
+def prompts_as_known(path: str, n_frames: int) -> KnownMotion:
+    """A prompts .npz (backend/prompts.py) as dense per-frame given channels."""
+    from ...prompts import read_prompts
+
+    p = read_prompts(path, n_frames)
+    poses = np.zeros((n_frames, 55, 3), np.float32)
+    trans = np.zeros((n_frames, 3), np.float32)
+    joint_mask = np.zeros((n_frames, 55), bool)
+    trans_mask = np.zeros(n_frames, bool)
+    frames = np.asarray(p.frames, int)
+    poses[frames], joint_mask[frames] = p.poses, p.pose_mask
+    trans[frames], trans_mask[frames] = p.trans, p.trans_mask
+    return KnownMotion(poses, trans, joint_mask, trans_mask)
