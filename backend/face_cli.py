@@ -41,6 +41,10 @@ def cmd_train_face(args: argparse.Namespace) -> int:
     lj_dir, fg_dir = shared / "data" / "speech" / "ljspeech", shared / "data" / "face" / "facegood"
     if not lj_dir.is_dir():
         raise UserError(f"training speech not found at {lj_dir}: pass --data-dir (the folder holding data/)")
+    extra = [Path(d) for d in args.extra_speech]
+    for folder in extra:
+        if not (folder / "metadata.csv").is_file():
+            raise UserError(f"--extra-speech {folder}: expected wavs plus an LJSpeech-style metadata.csv")
     out = Path(args.out)
     cache = Path(args.cache) if args.cache else out.with_name(out.name + ".data.npz")
     heldout = set(args.holdout_lj.split(",")) if args.holdout_lj else set()
@@ -50,7 +54,7 @@ def cmd_train_face(args: argparse.Namespace) -> int:
             clips = load_clips(path)
             _log(f"{what} data from cache {path} ({len(clips)} clips)")
             return clips
-        items = [(w, t) for w, t in ljspeech_items(lj_dir) if lj_keep(w.stem)]
+        items = [(w, t) for folder in [lj_dir] + extra for w, t in ljspeech_items(folder) if lj_keep(w.stem)]
         clips = []
         for k, (wav, transcript) in enumerate(items):
             _log(f"preparing {what} English targets {k + 1}/{len(items)}: {wav.name} "
@@ -70,6 +74,7 @@ def cmd_train_face(args: argparse.Namespace) -> int:
     styles = STYLE_NAMES[:1] if args.no_facegood else STYLE_NAMES
     params = TrainParams(steps=args.steps, batch=args.batch, seed=args.seed, log_every=args.log_every)
     meta = {"data": "LJSpeech (built-in engine targets, style 0)" +
+            "".join(f" + {folder.name} (wav + metadata.csv, style 0)" for folder in extra) +
             ("" if args.no_facegood else " + FACEGOOD " + ", ".join(FACEGOOD_TRAIN) + " (style 1)"),
             "heldout_ljspeech": sorted(heldout), "device": device}
     train_face(clips, out, styles, params, resume=args.resume, device=device, log=_log, meta=meta,
@@ -110,6 +115,9 @@ def register_face_commands(subparsers) -> None:
                     help="English built-in targets only (a model that never saw FACEGOOD, for honest evaluation)")
     tr.add_argument("--holdout-lj", default=",".join(DEFAULT_HELDOUT_LJ),
                     help="comma-separated LJSpeech ids kept out of training")
+    tr.add_argument("--extra-speech", action="append", default=[], metavar="DIR",
+                    help="more English speech: a folder of wavs with an LJSpeech-style metadata.csv "
+                         "(id|text|normalised text); repeatable")
     tr.add_argument("--log-every", type=int, default=100)
     tr.add_argument("--threads", type=int, default=2)
     tr.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))

@@ -2,6 +2,8 @@
 style and checkpoint files, one-line errors for bad references, and the shipped checkpoint on real speech."""
 from __future__ import annotations
 
+import datetime
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -97,7 +99,14 @@ def test_training_resumes_to_the_same_weights(lj_clips, tmp_path):
     clips = [lj_clips["LJ001-0001"]]
     params = TrainParams(steps=12, batch=2, window=40, warmup=2, log_every=100, save_every=6)
     straight = train_face(clips, tmp_path / "a.pt", ["en"], params, TINY)
-    train_face(clips, tmp_path / "b.pt", ["en"], TrainParams(**{**params.__dict__, "steps": 6}), TINY)
+    calls = []
+
+    def interrupt_after_six_steps():
+        calls.append(1)
+        if len(calls) > 7:
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        train_face(clips, tmp_path / "b.pt", ["en"], params, TINY, check=interrupt_after_six_steps)
     resumed = train_face(clips, tmp_path / "b.pt", ["en"], params, TINY, resume=True)
     for (k, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
         assert torch.allclose(a, b, atol=1e-6), k
@@ -154,9 +163,8 @@ def test_style_files_round_trip_and_refuse_bad_content(tiny_model, tmp_path):
     with pytest.raises(UserError, match="not an Orator face style"):
         load_style(tmp_path / "other.orstyle", TINY)
 
-    class Payload:  # arbitrary pickled objects are refused, never run
-        pass
-    torch.save({"format": "orator-face-style", "x": Payload()}, tmp_path / "evil.orstyle")
+    # arbitrary pickled objects (anything beyond tensors and plain values) are refused, never run
+    torch.save({"format": "orator-face-style", "x": datetime.date(2020, 1, 1)}, tmp_path / "evil.orstyle")
     with pytest.raises(UserError, match="not a readable face style"):
         load_style(tmp_path / "evil.orstyle", TINY)
     bad = {**torch.load(path, weights_only=True), "embedding": torch.full((16,), float("nan"))}

@@ -153,7 +153,7 @@ def train_face(clips: list[TrainingClip], out: str | Path, style_names: list[str
         opt.step()
         step += 1
         for k, v in losses.items():
-            running[k] = running.get(k, 0.0) + float(v)
+            running[k] = running.get(k, 0.0) + float(v.detach())
         if step % params.log_every == 0 or step == params.steps:
             n = params.log_every if step % params.log_every == 0 else step % params.log_every
             elapsed = time.perf_counter() - started
