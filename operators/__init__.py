@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import bpy
 
-from . import settings
+from . import prompts, settings
 from .character import ORATOR_OT_add_character
 from .export import ORATOR_OT_export
 from .generate import ORATOR_OT_generate_from_audio
@@ -15,6 +15,7 @@ CLASSES = (ORATOR_OT_add_character, ORATOR_OT_generate_from_audio, ORATOR_OT_use
 
 def register() -> None:
     settings.register()
+    prompts.register()
     for cls in CLASSES:
         bpy.utils.register_class(cls)
 
@@ -23,4 +24,5 @@ def unregister() -> None:
     shutdown_session()
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)
+    prompts.unregister()
     settings.unregister()

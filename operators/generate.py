@@ -18,6 +18,7 @@ import bpy
 from ..backend.errors import UserError
 from ..backend.options import GenerateOptions
 from .apply_take import ApplyRequest, apply_takes
+from .prompts import write_scene_prompts
 from .worker_session import JobState, session
 
 ROOT_PACKAGE = __package__.rpartition(".")[0]
@@ -30,6 +31,7 @@ class GenerateRequest:
 
     python: str
     audio: str
+    output_dir: str
     options: dict
     armature_name: str
     mesh_name: str | None
@@ -62,10 +64,13 @@ def read_request(context) -> GenerateRequest:
             transcript = Path(path).read_text(encoding="utf-8").strip() or None
         except OSError as exc:
             raise UserError(f"cannot read the transcript file {path}: {exc.strerror}") from None
+    output_dir = job_output_dir(audio)
+    # the character's prompts travel with the job as a file in its folder (every regeneration re-reads them)
+    prompts = write_scene_prompts(context, settings.armature, int(context.scene.frame_start), output_dir)
     options = GenerateOptions(seed=int(settings.seed), takes=int(settings.takes), emotion=settings.emotion,
                               intensity=float(settings.intensity), transcript=transcript,
-                              device=prefs.device if prefs is not None else "auto")
-    return GenerateRequest(python=python, audio=audio, options=asdict(options),
+                              device=prefs.device if prefs is not None else "auto", prompts=prompts)
+    return GenerateRequest(python=python, audio=audio, output_dir=output_dir, options=asdict(options),
                            armature_name=settings.armature.name,
                            mesh_name=settings.face_mesh.name if settings.face_mesh is not None else None,
                            frame_start=int(context.scene.frame_start), add_sound=bool(settings.add_sound),
@@ -153,7 +158,7 @@ class ORATOR_OT_generate_from_audio(bpy.types.Operator):
         except UserError as exc:
             self.report({"ERROR"}, f"Orator: {exc}")
             return {"CANCELLED"}
-        job = session().run_blocking(request.python, request.audio, job_output_dir(request.audio),
+        job = session().run_blocking(request.python, request.audio, request.output_dir,
                                      request.options, request.timeout_s)
         result, reports = finish_job(context, request, job)
         self._report_all(reports)
@@ -168,7 +173,7 @@ class ORATOR_OT_generate_from_audio(bpy.types.Operator):
             self.report({"ERROR"}, f"Orator: {exc}")
             return {"CANCELLED"}
         self._job = session().begin(self._request.python, self._request.audio,
-                                    job_output_dir(self._request.audio), self._request.options,
+                                    self._request.output_dir, self._request.options,
                                     self._request.timeout_s)
         wm = context.window_manager
         self._timer = wm.event_timer_add(TIMER_INTERVAL_S, window=context.window)

@@ -1,4 +1,5 @@
-"""Sidebar panels: character, audio and performance settings, Generate from Audio with progress, takes, export."""
+"""Sidebar panels: character, audio and performance settings, Generate from Audio with progress, takes,
+prompts, export."""
 from __future__ import annotations
 
 import bpy
@@ -71,6 +72,33 @@ class ORATOR_PT_takes(OratorPanel, bpy.types.Panel):
                             depress=action == playing).action_name = action.name
 
 
+class ORATOR_PT_prompts(OratorPanel, bpy.types.Panel):
+    """Prompt mode: pose the character, Add Prompt; every take then holds that pose there."""
+
+    bl_idname = "ORATOR_PT_prompts"
+    bl_label = "Prompts"
+    bl_parent_id = "ORATOR_PT_main"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    @classmethod
+    def poll(cls, context):
+        return context.scene.orator.armature is not None
+
+    def draw(self, context):
+        layout = self.layout
+        armature_obj = context.scene.orator.armature
+        settings = context.scene.orator_prompt_settings
+        col = layout.column(align=True)
+        col.prop(settings, "use_bones")
+        if not settings.use_bones:
+            col.row(align=True).prop(settings, "parts")
+        col.prop(settings, "hold_frames")
+        layout.operator("orator.add_prompt", icon="POSE_HLT")
+        layout.template_list("ORATOR_UL_prompts", "", armature_obj, "orator_prompts", armature_obj,
+                             "orator_prompt_index", rows=3)
+        layout.label(text=f"Keys on the action '{armature_obj.name} prompts' are prompts too", icon="INFO")
+
+
 class ORATOR_PT_export(OratorPanel, bpy.types.Panel):
     bl_idname = "ORATOR_PT_export"
     bl_label = "Export"
@@ -83,4 +111,4 @@ class ORATOR_PT_export(OratorPanel, bpy.types.Panel):
         row.operator("orator.export", text="FBX").format = "FBX"
 
 
-CLASSES = (ORATOR_PT_main, ORATOR_PT_takes, ORATOR_PT_export)
+CLASSES = (ORATOR_PT_main, ORATOR_PT_takes, ORATOR_PT_prompts, ORATOR_PT_export)
