@@ -158,3 +158,24 @@ def test_prompt_with_a_bone_the_rig_lacks(addon, clip):
     arm.orator_prompts[0].bones[0].name = "tail_01"
     with pytest.raises(RuntimeError, match="uses bone tail_01 which the rig does not have"):
         generate(clip)
+
+
+def test_head_prompt_fixes_the_face_shape_keys(addon, clip):
+    import bpy
+
+    arm, mesh = fresh_character(addon)
+    scene = bpy.context.scene
+    scene.render.fps = 30
+    keys = mesh.data.shape_keys.key_blocks
+    assert "jawOpen" in keys and "eyeBlinkLeft" in keys
+    scene.frame_set(15)
+    keys["jawOpen"].value, keys["eyeBlinkLeft"].value = 0.7, 0.9
+    scene.orator_prompt_settings.parts = {"HEAD"}
+    scene.orator_prompt_settings.hold_frames = 5
+    assert bpy.ops.orator.add_prompt() == {"FINISHED"}
+    assert generate(clip) == {"FINISHED"}
+    for frame in range(15, 20):
+        scene.frame_set(frame)
+        assert abs(keys["jawOpen"].value - 0.7) < 1e-3 and abs(keys["eyeBlinkLeft"].value - 0.9) < 1e-3
+    scene.frame_set(40)
+    assert abs(keys["eyeBlinkLeft"].value - 0.9) > 0.1  # not held outside the prompt
