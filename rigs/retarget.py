@@ -260,7 +260,7 @@ def plan_drives(rig: RigDescription, mapping: SkeletonMap, rest_pos: np.ndarray,
         # A posture chain keeps its own shape (spine curvature, clavicle split in two) when it stands
         # like the SMPL-X one overall.
         pts = _bend_points(chain, rest_pos)
-        posture = drives_as_posture(chain.joints[-1], pts[-1] - pts[0], rig.tails[bones[-1]] - rig.heads[bones[0]])
+        posture = drives_as_posture(chain.joints[-1], *_chain_dirs(rig, mapping, chain, rest_pos))
         for i, b in enumerate(bones):
             e = rig.rest[b, :3, 1]
             joint = chain.joints[-1] if chain.split else chain.joints[min(int(np.ceil((i + 1) * m / n)) - 1, m - 1)]
@@ -276,8 +276,9 @@ def plan_drives(rig: RigDescription, mapping: SkeletonMap, rest_pos: np.ndarray,
                 else:
                     d = _unit(rest_pos[joint] - rest_pos[TIP_CONTINUES[joint]])
                 if posture:
-                    drives.append(_BoneDrive(b, joint, chain, i, np.eye(3), d))
-                    inherited = np.eye(3)
+                    s = _leg_line_alignment(rig, mapping, joint, rest_pos, inherited)
+                    drives.append(_BoneDrive(b, joint, chain, i, s, d))
+                    inherited = s
                     continue
                 s = _hand_alignment(rig, mapping, joint, d, e, rest_pos)
                 if s is None:
@@ -300,6 +301,41 @@ def drives_as_posture(joint: int, smplx_dir: np.ndarray, rig_dir: np.ndarray) ->
         return False
     cos = float(np.dot(_unit(smplx_dir), _unit(rig_dir)))
     return cos > np.cos(np.radians(POSTURE_MATCH_MAX_DEG))
+
+
+def _leg_line_alignment(rig, mapping, joint, rest_pos, inherited) -> np.ndarray:
+    """S of a posture bone: the thigh turns the rig's hip→ankle line onto SMPL-X's seen from the front
+    (the stance width; the knee keeps the rig's own shape), the shin keeps the thigh's, everything else
+    is I (3, 3)."""
+    name = smplx_joints.JOINT_NAMES[joint]
+    if name.endswith("_knee"):
+        return inherited
+    if not name.endswith("_hip"):
+        return np.eye(3)
+    side = name[:-len("_hip")]
+    hip_bones, knee_bones = mapping.bones_for_joint(joint), mapping.bones_for_joint(J[f"{side}_knee"])
+    if not knee_bones:
+        return np.eye(3)
+    rig_line = rig.tails[rig.index(knee_bones[-1])] - rig.heads[rig.index(hip_bones[0])]
+    smplx_line = rest_pos[J[f"{side}_ankle"]] - rest_pos[joint]
+    forward = rig_facing(rig, mapping) @ np.array([0.0, -1.0, 0.0])
+    frontal = [_unit(v - np.dot(v, forward) * forward) for v in (smplx_line, rig_line)]  # width only
+    return shortest_arc(*frontal)
+
+
+def leg_line_bones(rig: RigDescription, mapping: SkeletonMap) -> frozenset[str]:
+    """Posture bones of the legs (hip, knee) whose hip→ankle line follows SMPL-X's rather than their rest."""
+    legs = {J[f"{s}_{n}"] for s in ("left", "right") for n in ("hip", "knee")}
+    facing = rig_facing(rig, mapping)
+    rest_pos = smplx_rest_positions(np.asarray(smplx_joints.REST_OFFSETS, dtype=np.float64)) @ (facing @ SMPLX_TO_BLENDER).T
+    return frozenset(rig.bone_names[dr.bone] for dr in plan_drives(rig, mapping, rest_pos, facing)
+                     if dr.joint in legs and not np.allclose(dr.alignment, np.eye(3))
+                     and drives_as_posture(dr.joint, *_chain_dirs(rig, mapping, dr.chain, rest_pos)))
+
+
+def _chain_dirs(rig, mapping, chain, rest_pos):
+    pts = _bend_points(chain, rest_pos)
+    return pts[-1] - pts[0], rig.tails[rig.index(chain.bones[-1])] - rig.heads[rig.index(chain.bones[0])]
 
 
 def posture_bones(rig: RigDescription, mapping: SkeletonMap) -> frozenset[str]:

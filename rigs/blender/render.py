@@ -140,12 +140,22 @@ def head_bounds(armature_obj, head_bone="head"):
     return lo, hi
 
 
+def bone_tree_bounds(armature_obj, bone_name, pad=0.04):
+    """World-space (min (3,), max (3,)) around a posed bone and all its descendants (hand close-ups)."""
+    mw = armature_obj.matrix_world
+    root = armature_obj.pose.bones[bone_name]
+    points = [np.array(mw @ pb.head) for pb in [root, *root.children_recursive]]
+    points += [np.array(mw @ pb.tail) for pb in [root, *root.children_recursive]]
+    return np.min(points, axis=0) - pad, np.max(points, axis=0) + pad
+
+
 def render_still(filepath, armature_obj, mesh_obj, frame=None, resolution=(512, 768),
-                 engine="BLENDER_WORKBENCH", framing="body"):
+                 engine="BLENDER_WORKBENCH", framing="body", bone=None):
     """Render the character from a front three-quarter view into a PNG.
 
-    frame: scene frame to show (None: the current one). framing: "body" (head to feet) or
-    "head" (a face close-up around the armature's `head` bone). Returns the written path.
+    frame: scene frame to show (None: the current one). framing: "body" (head to feet),
+    "head" (a face close-up around the armature's `head` bone) or "bone" (a close-up of `bone` and
+    its descendants, e.g. a hand). Returns the written path.
     """
     scene = mesh_obj.users_scene[0] if mesh_obj.users_scene else bpy.context.scene
     with _preview_setup(scene, resolution, engine) as cam:
@@ -155,8 +165,10 @@ def render_still(filepath, armature_obj, mesh_obj, frame=None, resolution=(512, 
             lo, hi = head_bounds(armature_obj)
         elif framing == "body":
             lo, hi = evaluated_bounds(mesh_obj)
+        elif framing == "bone" and bone is not None:
+            lo, hi = bone_tree_bounds(armature_obj, bone)
         else:
-            raise ValueError(f"framing must be 'body' or 'head', not {framing!r}")
+            raise ValueError(f"framing must be 'body', 'head' or 'bone' (with a bone name), not {framing!r}")
         location, target = framing_camera_pose(lo, hi, resolution[0] / resolution[1])
         _aim(cam, location, target)
         _render_to(scene, filepath)

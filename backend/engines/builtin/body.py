@@ -36,6 +36,8 @@ _J = JOINT_INDEX
 _GESTURE_CENTRE = np.array([0.18, -0.14, 0.28])
 # Wrists keep at least this horizontal distance from the chest's vertical axis (x, z + 0.02).
 _TORSO_CLEARANCE_M = 0.19
+# Gesture wrists stay at or above the navel (chest-frame y): lower, the hand reads as at the groin.
+_GESTURE_FLOOR_Y = -0.15
 # Where the elbow points (left arm, chest frame): out, down and back.
 _ELBOW_POLE = np.array([0.35, -0.45, -0.8]) / np.linalg.norm([0.35, -0.45, -0.8])
 _N_HAND_CHANNELS = 6 + 45  # wrist xyz, twist/flex/deviation (deg), 15 finger joints × 3
@@ -64,10 +66,11 @@ class BodyParams:
     wrist_drift_deg: float = 12.0        # slow wrist flexion/deviation wander
     wrist_orbit_m: float = 0.012         # wrists circle slowly, so they never stop dead (as in mocap)
     wrist_orbit_period_s: float = 1.9
-    collar_follow_deg_per_m: float = 40.0  # collars rise/round as the hand rises/reaches forward
+    collar_follow_deg_per_m: float = 25.0  # collars rise/round as the hand rises/reaches forward
     spine_follow_deg: float = 6.0        # torso turns toward the gesturing hand at strokes
     vocabulary: tuple[str, ...] | None = None  # only these gesture kinds (None = all of GESTURES)
-    knee_soften_m: float = 0.02          # pelvis below rest height so the knees are never locked
+    knee_flex_rad: float = 0.06          # the straighter knee's flexion: relaxed, never locked
+    collar_follow_from_m: float = -0.1   # collars follow only hands above this chest-frame height
     idle: IdleParams = field(default_factory=IdleParams)
 
 
@@ -214,6 +217,30 @@ _HIP = {s: _OFF[_J[f"{s}_hip"]] for s in ("left", "right")}
 def rest_ankle_position(side: str) -> np.ndarray:
     """(3,) global ankle position of the rest pose with the pelvis at PELVIS_REST_HEIGHT: the planted foot."""
     return np.array([0.0, PELVIS_REST_HEIGHT, 0.0]) + _HIP[side] + _THIGH[side] + _SHIN[side]
+
+
+def leg_reach(knee_flex: float, side: str) -> float:
+    """Hip-to-ankle distance (m) of the rest leg with the knee flexed by knee_flex rad."""
+    a, b = _THIGH[side], _SHIN[side]
+    c, s = np.cos(knee_flex), np.sin(knee_flex)
+    return float(np.linalg.norm(a + np.array([b[0], c * b[1] - s * b[2], s * b[1] + c * b[2]])))
+
+
+def standing_pelvis_height(pelvis_xz: np.ndarray, pelvis_q: np.ndarray, knee_flex: float) -> np.ndarray:
+    """(N,) pelvis height that leaves the straighter leg's knee flexed by knee_flex rad, feet planted.
+
+    pelvis_xz (N, 2) horizontal pelvis position (x, z); pelvis_q (N, 4) pelvis rotation. The other leg
+    (the unloaded one when the pelvis shifts over a foot and its hip drops) bends more.
+    """
+    heights = []
+    for side in ("left", "right"):
+        hip = _rotate(pelvis_q, np.broadcast_to(_HIP[side], pelvis_q.shape[:-1] + (3,)))
+        ankle = rest_ankle_position(side)
+        dx = pelvis_xz[:, 0] + hip[:, 0] - ankle[0]
+        dz = pelvis_xz[:, 1] + hip[:, 2] - ankle[2]
+        reach = leg_reach(knee_flex, side)
+        heights.append(ankle[1] + np.sqrt(np.maximum(reach * reach - dx * dx - dz * dz, 0.0)) - hip[:, 1])
+    return np.minimum(heights[0], heights[1])
 
 
 def leg_ik(pelvis_pos: np.ndarray, pelvis_q: np.ndarray, ankle: np.ndarray, side: str
@@ -368,8 +395,10 @@ def _key_vector(key: HandKey, shape: str | None = None, wrist: np.ndarray | None
 
 
 def _keep_clear(wrist: np.ndarray) -> np.ndarray:
-    """Push a wrist target out of the torso: horizontal distance from the chest axis ≥ clearance."""
+    """Push a wrist target out of the torso (horizontal distance from the chest axis ≥ clearance) and up
+    to the gesture floor."""
     x, y, z = wrist
+    y = max(y, _GESTURE_FLOOR_Y)
     r = np.hypot(x, z + 0.02)
     if r < _TORSO_CLEARANCE_M:
         scale = _TORSO_CLEARANCE_M / max(r, 1e-6)
@@ -599,7 +628,6 @@ def generate_body(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
 
     poses = np.empty((n, NUM_JOINTS, 3), np.float32)
     trans = np.empty((n, 3), np.float32)
-    base_height = PELVIS_REST_HEIGHT - params.knee_soften_m
     for f0 in range(0, n, _CHUNK_FRAMES):
         f1 = min(f0 + _CHUNK_FRAMES, n)
         t = np.arange(f0, f1) / fps
@@ -615,7 +643,9 @@ def generate_body(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
             hands[h] = v
         wrists = np.stack([hands["left"][:, 0:3], hands["right"][:, 0:3]], axis=1)  # (N, 2, 3)
         follow = params.collar_follow_deg_per_m
-        pelvis_pos = idle.pelvis_shift[sl] + np.array([0.0, base_height, 0.0])
+        pelvis_pos = idle.pelvis_shift[sl].copy()
+        pelvis_pos[:, 1] = standing_pelvis_height(pelvis_pos[:, [0, 2]], _quat_body_angles(*idle.pelvis_rot[sl].T),
+                                                  params.knee_flex_rad)
         ch = BodyChannels(
             pelvis_pos=pelvis_pos,
             pelvis_rot=idle.pelvis_rot[sl],
@@ -624,8 +654,8 @@ def generate_body(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
             head=idle.head[sl] + np.stack([accents[sl, 0] + turns[sl, 1] + style.head_pitch,
                                            accents[sl, 1] + turns[sl, 0], accents[sl, 2]], axis=1),
             shrug=(idle.shrug[sl] + accents[sl, 4] + style.shrug)[:, None]
-            + follow * np.maximum(wrists[:, :, 1] + 0.3, 0.0),
-            protraction=style.protraction + 0.6 * follow * np.maximum(wrists[:, :, 2] - 0.1, 0.0),
+            + follow * np.maximum(wrists[:, :, 1] - params.collar_follow_from_m, 0.0),
+            protraction=style.protraction + 0.6 * follow * np.maximum(wrists[:, :, 2] - 0.25, 0.0),
             hands=hands,
         )
         poses[sl] = channels_to_poses(ch)

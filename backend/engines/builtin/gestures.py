@@ -75,7 +75,7 @@ GESTURES: tuple[GestureKind, ...] = (
         stroke_s=0.18, hold_s=0.15, repeatable=True),
     GestureKind(
         "palm_up_offer", False,
-        prep=HandKey((0.16, -0.15, 0.22), twist=-40, shape="relaxed"),
+        prep=HandKey((0.16, -0.13, 0.23), twist=-40, shape="relaxed"),
         stroke=HandKey((0.27, -0.11, 0.37), twist=-85, flex=-10, shape="open"),
         accent=BodyAccent(head_pitch=2, head_roll=4, spine_pitch=2), weights=(2.0, 3.0, 1.5, 0.5, 1.5),
         stroke_s=0.24, hold_s=0.4),
@@ -93,13 +93,13 @@ GESTURES: tuple[GestureKind, ...] = (
         stroke_s=0.22, hold_s=0.4),
     GestureKind(
         "self_point", False,
-        prep=HandKey((0.13, -0.15, 0.25), twist=-10),
+        prep=HandKey((0.13, -0.12, 0.25), twist=-10),
         stroke=HandKey((0.06, -0.05, 0.21), twist=20, flex=30, shape="open"),
         accent=BodyAccent(head_pitch=3, spine_pitch=-1.5), weights=(0.7, 0.8, 0.8, 0.8, 0.6),
         stroke_s=0.24, hold_s=0.35),
     GestureKind(
         "shrug", True,
-        prep=HandKey((0.18, -0.20, 0.21), twist=-30),
+        prep=HandKey((0.18, -0.15, 0.22), twist=-30),
         stroke=HandKey((0.30, -0.13, 0.27), twist=-90, flex=-15, shape="open"),
         accent=BodyAccent(head_pitch=-2, head_roll=6, shrug=8), weights=(0.6, 0.5, 0.8, 0.3, 1.5),
         stroke_s=0.3, hold_s=0.4),
@@ -123,8 +123,8 @@ GESTURES: tuple[GestureKind, ...] = (
         stroke_s=0.14, hold_s=0.2, repeatable=True),
     GestureKind(
         "hands_together", True,
-        prep=HandKey((0.10, -0.16, 0.26), twist=10),
-        stroke=HandKey((0.055, -0.19, 0.27), twist=5, flex=5, shape="cupped"),
+        prep=HandKey((0.10, -0.09, 0.27), twist=10),
+        stroke=HandKey((0.055, -0.12, 0.28), twist=5, flex=5, shape="cupped"),
         accent=BodyAccent(head_pitch=2), weights=(0.8, 0.5, 2.0, 0.2, 0.3),
         stroke_s=0.25, hold_s=0.5),
     GestureKind(
@@ -154,11 +154,12 @@ GESTURES: tuple[GestureKind, ...] = (
 )
 GESTURE_INDEX: dict[str, int] = {g.name: i for i, g in enumerate(GESTURES)}
 
-# Rest poses for pauses: arms hanging relaxed, or hands loosely together in front of the belly.
+# Rest poses for pauses: arms hanging relaxed at the sides (palms toward the thighs), or hands loosely
+# together in front of the navel with the elbows bent about 90° (never lower: that reads as the groin).
 REST_POSES: dict[str, HandKey] = {
-    "arms_down": HandKey((0.20, -0.34, 0.03), twist=0, flex=5),
-    "hands_together": HandKey((0.065, -0.25, 0.22), twist=5, flex=10),
+    "arms_down": HandKey((0.21, -0.34, 0.02), twist=0, flex=0),
+    "hands_together": HandKey((0.07, -0.12, 0.23), twist=5, flex=10),
 }
-# Where a hand waits during short gaps inside speech: lowered but still in gesture space.
-READY_POSE = HandKey((0.17, -0.24, 0.2), twist=10, flex=5)
+# Where a hand waits during short gaps inside speech: lowered to the belly, still in gesture space.
+READY_POSE = HandKey((0.18, -0.17, 0.21), twist=10, flex=5)
 MAX_COUNT = 4  # counting gestures show up to this many fingers
