@@ -219,10 +219,11 @@ def spans(mask: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b) - 1) for a, b in zip(edges[0::2], edges[1::2])]
 
 
-def _local_median(speed: np.ndarray, frame: int, half: int) -> np.ndarray:
-    """speed (T, C) → (C,) median over frames [frame − half, frame + half]."""
-    lo, hi = max(frame - half, 0), min(frame + half + 1, len(speed))
-    return np.median(speed[lo:hi], axis=0)
+def _local_median_speed(values: np.ndarray, frame: int, half: int, rotation: bool, fps: float) -> np.ndarray:
+    """values (T, C, D) → (C,) median speed over frames [frame − half, frame + half] (only that window
+    is differentiated, so hour-long takes cost nothing extra)."""
+    lo, hi = max(frame - half, 0), min(frame + half + 2, len(values))
+    return np.median(_speed(values[lo:hi], rotation, fps), axis=0)
 
 
 @dataclass(frozen=True)
@@ -275,7 +276,6 @@ def blend_channels(generated: np.ndarray, given: np.ndarray, targets: np.ndarray
     t_frames = len(generated)
     if t_frames == 0 or not given.any():
         return out
-    speed = _speed(generated, rotation, fps)
     half = int(round(policy.window_s * fps))
     frames = np.arange(t_frames)
     patterns, group_of = np.unique(given.T, axis=0, return_inverse=True)
@@ -289,7 +289,7 @@ def blend_channels(generated: np.ndarray, given: np.ndarray, targets: np.ndarray
             """Transition length before (direction −1) or after (+1) a span edge. The distance to cover
             is the largest between the target and the generated motion over the transition itself, so
             it is refined a few times (the transition only grows)."""
-            cap = policy.ratio * np.maximum(_local_median(speed[:, chans], edge, half), floor)   # (C,)
+            cap = policy.ratio * np.maximum(_local_median_speed(gen, edge, half, rotation, fps), floor)  # (C,)
             frames_needed = int(np.ceil(policy.min_s * fps))
             for _ in range(4):
                 lo, hi = sorted((edge, int(np.clip(edge + direction * frames_needed, 0, t_frames - 1))))
@@ -345,14 +345,15 @@ def apply_prompts(poses: np.ndarray, trans: np.ndarray, arkit: np.ndarray, promp
     t_frames = len(poses)
     check_prompt_frames(prompts, t_frames)
     d = prompts.dense(t_frames)
-    out_poses = blend_channels(poses, d.pose_mask, d.poses, True, policy.rotation_floor, fps, policy)
+    joints = d.pose_mask.any(axis=0)  # only prompted joints are blended (and copied)
+    out_poses = poses.copy()
+    out_poses[:, joints] = blend_channels(poses[:, joints], d.pose_mask[:, joints], d.poses[:, joints], True,
+                                          policy.rotation_floor, fps, policy)
     out_trans = blend_channels(trans[:, None], d.trans_mask[:, None], d.trans[:, None], False, policy.trans_floor,
                                fps, policy)[:, 0]
     out_arkit = blend_channels(arkit[..., None], d.arkit_mask, d.arkit[..., None], False, policy.arkit_floor,
                                fps, policy)[..., 0]
     # channels without prompts keep their exact generated values (no float64 round trip)
-    untouched = ~d.pose_mask.any(axis=0)
-    out_poses[:, untouched] = poses[:, untouched]
     if not d.trans_mask.any():
         out_trans = trans
     untouched = ~d.arkit_mask.any(axis=0)
