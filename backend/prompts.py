@@ -226,14 +226,6 @@ def _local_median_speed(values: np.ndarray, frame: int, half: int, rotation: boo
     return np.median(_speed(values[lo:hi], rotation, fps), axis=0)
 
 
-@dataclass(frozen=True)
-class _Kind:
-    """One kind of channel: how to measure distance/speed and how to interpolate."""
-
-    rotation: bool
-    floor: float
-
-
 def _distance(a: np.ndarray, b: np.ndarray, rotation: bool) -> np.ndarray:
     """(..., D) values → (...,) geodesic angle (rotations as axis-angle) or absolute difference."""
     if rotation:

@@ -56,7 +56,7 @@ def mean_speed(shared_dir):
     return np.load(shared_dir / "data" / "beat2_mean_joint_speed.npy", allow_pickle=False)
 
 
-def build_prompts(entries, n_frames_hint=None) -> Prompts:
+def build_prompts(entries) -> Prompts:
     """entries: [(frames, kind, channel, value)] with kind 'pose' | 'trans' | 'arkit'."""
     frames = sorted({int(f) for fr, *_ in entries for f in fr})
     row = {f: i for i, f in enumerate(frames)}
