@@ -92,16 +92,30 @@ def rot6d_to_matrix_t(r6: torch.Tensor) -> torch.Tensor:
     return torch.stack([b1, b2, torch.cross(b1, b2, dim=-1)], dim=-1)
 
 
-def fk_positions_t(local: torch.Tensor) -> torch.Tensor:
-    """Joint positions relative to the pelvis for local rotations (..., 55, 3, 3) → (..., 55, 3)."""
-    offsets = torch.tensor(REST_OFFSETS, dtype=local.dtype, device=local.device)
-    rots: list[torch.Tensor] = []
-    pos: list[torch.Tensor] = []
+def _depth_levels() -> list[tuple[list[int], list[int]]]:
+    """Joints grouped by depth in the tree (root excluded): [(joints, their parents)], parents first."""
+    depth = [0] * len(PARENTS)
     for i, p in enumerate(PARENTS):
-        if p < 0:
-            rots.append(local[..., i, :, :])
-            pos.append(torch.zeros_like(local[..., i, :, 0]))
-        else:
-            rots.append(rots[p] @ local[..., i, :, :])
-            pos.append(pos[p] + (rots[p] @ offsets[i].unsqueeze(-1)).squeeze(-1))
+        depth[i] = 0 if p < 0 else depth[p] + 1
+    return [([i for i in range(len(PARENTS)) if depth[i] == d], [PARENTS[i] for i in range(len(PARENTS)) if depth[i] == d])
+            for d in range(1, max(depth) + 1)]
+
+
+_LEVELS = _depth_levels()
+
+
+def fk_positions_t(local: torch.Tensor) -> torch.Tensor:
+    """Joint positions relative to the pelvis for local rotations (..., 55, 3, 3) → (..., 55, 3).
+    One batched step per tree depth (15 instead of 55 sequential products)."""
+    offsets = torch.tensor(REST_OFFSETS, dtype=local.dtype, device=local.device)
+    rot = [None] * len(PARENTS)
+    pos = [None] * len(PARENTS)
+    rot[0], pos[0] = local[..., 0, :, :], torch.zeros_like(local[..., 0, :, 0])
+    for joints, parents in _LEVELS:
+        prot = torch.stack([rot[p] for p in parents], dim=-3)
+        ppos = torch.stack([pos[p] for p in parents], dim=-2)
+        grot = prot @ local[..., joints, :, :]
+        gpos = ppos + (prot @ offsets[joints].unsqueeze(-1)).squeeze(-1)
+        for k, j in enumerate(joints):
+            rot[j], pos[j] = grot[..., k, :, :], gpos[..., k, :]
     return torch.stack(pos, dim=-2)
