@@ -45,9 +45,9 @@ def pose_features(poses: np.ndarray) -> np.ndarray:
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     """Fréchet distance between Gaussian fits of samples a (N, D) and b (M, D)."""
     mu_a, mu_b = a.mean(0), b.mean(0)
-    ca, cb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean, _ = linalg.sqrtm(ca @ cb, disp=False)
-    covmean = np.real(covmean)
+    eye = 1e-9 * np.eye(a.shape[1])  # keeps the product's square root defined for rank-deficient fits
+    ca, cb = np.cov(a, rowvar=False) + eye, np.cov(b, rowvar=False) + eye
+    covmean = np.real(linalg.sqrtm(ca @ cb))
     return float(np.sum((mu_a - mu_b) ** 2) + np.trace(ca) + np.trace(cb) - 2.0 * np.trace(covmean))
 
 

@@ -54,7 +54,7 @@ def _lr(base: float, step: int, total: int, warmup: int) -> float:
     if step < warmup:
         return base * (step + 1) / warmup
     p = (step - warmup) / max(total - warmup, 1)
-    return base * (0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * min(p, 1.0))))
+    return float(base * (0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * min(p, 1.0)))))  # a numpy scalar would not load
 
 
 def part_joint_positions(model: NeuralBodyModel, part: str, x_norm: torch.Tensor) -> torch.Tensor:
@@ -172,6 +172,9 @@ def train_body(windows: WindowSet, out: str | Path, cfg: NeuralBodyConfig, sched
             train_state.get("optimizer")
         meta = {**payload.get("meta", {}), **meta}
         log(f"resuming {out.name} at stage {stage}, step {step}")
+        if stage == "done" and int(meta.get("transformer_steps_done", 0)) < sched.transformer_steps:
+            stage, step = "transformer", int(meta["transformer_steps_done"])  # asked for more steps
+            log(f"continuing the transformer from step {step} to {sched.transformer_steps}")
     else:
         model = NeuralBodyModel(cfg).to(device)
         flat = torch.from_numpy(windows.motion.reshape(-1, windows.motion.shape[-1]))
@@ -263,8 +266,11 @@ def train_body(windows: WindowSet, out: str | Path, cfg: NeuralBodyConfig, sched
             if step % sched.save_every == 0 and step < n_steps:
                 save(stage, step, opt)
         stage = STAGES[STAGES.index(stage) + 1]
-        step = 0
-        save(stage, step, None)  # a new stage starts with a fresh optimizer
+        if stage == "done":  # keeps the transformer optimizer, so more steps can follow
+            save(stage, n_steps, opt)
+        else:
+            step = 0
+            save(stage, step, None)  # a new stage starts with a fresh optimizer
     model.eval()
     return out
 
