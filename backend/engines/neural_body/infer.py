@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from scipy.ndimage import gaussian_filter1d
 
 from ...progress import JobControl
 from .data import PART_JOINTS, audio_span, integrate_trans, motion_to_parts, parts_to_poses, rhythm_features
@@ -27,6 +28,7 @@ DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "body
 class SamplingParams:
     temperature: float = 0.9
     top_p: float = 0.9
+    smooth_sigma: float = 1.5       # Gaussian smoothing (frames) of decoded windows; 0 = none
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,8 @@ def generate_motion(model: NeuralBodyModel, samples16k: np.ndarray, n_frames: in
             dec = vq.decode(latent) if p == "face" else \
                 vq.decode_codes(sample_codes(logits[0], sampling.temperature, sampling.top_p, generator)[None])
             window[:, model.slices[p]] = dec[0].float().cpu().numpy()
+        if sampling.smooth_sigma > 0:  # code switches from a weakly trained classifier show as jitter
+            window = gaussian_filter1d(window, sampling.smooth_sigma, axis=0, mode="nearest")
         out[a:a + w] = blend_toward_known(window, x, mask)
     out = out[:n_frames]
     raw = out * model.std.cpu().numpy() + model.mean.cpu().numpy()
