@@ -36,6 +36,9 @@ class PersonalizeParams:
     basis_regularizer: float = 1e-4   # × sum of squared basis changes
     velocity_weight: float = 10.0
     init_style: int = 0               # start from the generic model's default style
+    windows: int = 8                  # each step fits random windows, not the whole take: cost per
+    window: int = 90                  # step stays flat however long the reference is
+    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -121,9 +124,9 @@ def matched_reference(arkit: np.ndarray, audio_seconds: float, name: str = "refe
 # fitting
 
 def _fit_loss(pred: torch.Tensor, target: torch.Tensor, velocity_weight: float) -> torch.Tensor:
-    """pred, target (T, C): reconstruction + weighted velocity error."""
+    """pred, target (K, W, C) windows: reconstruction + weighted velocity error."""
     recon = torch.mean((pred - target) ** 2)
-    vel = torch.mean(((pred[1:] - pred[:-1]) - (target[1:] - target[:-1])) ** 2)
+    vel = torch.mean(((pred[:, 1:] - pred[:, :-1]) - (target[:, 1:] - target[:, :-1])) ** 2)
     return recon + velocity_weight * vel
 
 
@@ -146,18 +149,28 @@ def fit_style(model: NeuralFaceModel, features: np.ndarray, mouth: np.ndarray,
     d_w = torch.zeros_like(w0, requires_grad=True)
     d_b = torch.zeros_like(b0, requires_grad=True)
 
-    def predict() -> torch.Tensor:
-        return model.decode_motion(visemes, style[None], w0 + d_w, b0 + d_b)[0]
+    n = visemes.shape[1]
+    win = min(params.window, n)
+    rng = np.random.default_rng(params.seed)
+
+    def predict(v: torch.Tensor = visemes) -> torch.Tensor:
+        return model.decode_motion(v, style[None].expand(len(v), -1), w0 + d_w, b0 + d_b)
+
+    def batch_loss() -> torch.Tensor:
+        starts = torch.from_numpy(rng.integers(0, n - win + 1, size=params.windows)).to(device)
+        idx = starts[:, None] + torch.arange(win, device=device)[None]       # (K, W)
+        pred = predict(visemes[0][idx])                                        # (K, W, C)
+        return _fit_loss(pred, target[idx], params.velocity_weight)
 
     def error() -> float:
         with torch.no_grad():
-            return float(torch.mean((predict().clamp(0, 1) - target) ** 2))
+            return float(torch.mean((predict()[0].clamp(0, 1) - target) ** 2))
 
     report = {"error_generic": error()}
     opt = torch.optim.Adam([style], lr=params.embedding_lr)
     for _ in range(params.embedding_steps):
         check()
-        loss = _fit_loss(predict(), target, params.velocity_weight)
+        loss = batch_loss()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -166,8 +179,7 @@ def fit_style(model: NeuralFaceModel, features: np.ndarray, mouth: np.ndarray,
                             {"params": [d_w, d_b], "lr": params.basis_lr}])
     for _ in range(params.basis_steps):
         check()
-        loss = _fit_loss(predict(), target, params.velocity_weight)
-        loss = loss + params.basis_regularizer * (d_w.pow(2).sum() + d_b.pow(2).sum())
+        loss = batch_loss() + params.basis_regularizer * (d_w.pow(2).sum() + d_b.pow(2).sum())
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
