@@ -270,3 +270,43 @@ def test_shipped_checkpoint_generates_lip_synced_curves_for_real_speech(shipped,
     mouth = face[:, SPEECH_INDEX]
     assert mouth[:, JAW].std() > 0.03  # the jaw moves with the speech
     assert float(np.mean(jitter(mouth))) < 0.01
+
+
+def test_train_face_command_writes_a_resumable_checkpoint(shared_dir, tmp_path, capsys):
+    data = tmp_path / "data" / "speech" / "ljspeech"
+    data.mkdir(parents=True)
+    lj = shared_dir / "data" / "speech" / "ljspeech"
+    lines = [line for line in (lj / "metadata.csv").read_text().splitlines() if line.startswith("LJ001-0002")]
+    (data / "metadata.csv").write_text("\n".join(lines) + "\n")
+    (data / "LJ001-0002.wav").write_bytes((lj / "LJ001-0002.wav").read_bytes())
+    out = tmp_path / "m.pt"
+    common = ["train-face", "--out", str(out), "--data-dir", str(tmp_path), "--no-facegood", "--holdout-lj", "",
+              "--batch", "2", "--log-every", "2"]
+    assert main(common + ["--steps", "4"]) == 0
+    err = capsys.readouterr().err
+    assert "step 4/4" in err and "ETA" in err
+    model, payload = load_checkpoint(out)
+    assert payload["meta"]["steps_done"] == 4 and payload["style_names"] == ["english-builtin"]
+    assert main(common + ["--steps", "6", "--resume"]) == 0
+    assert "resuming at step 4/6" in capsys.readouterr().err
+    assert torch.load(out, weights_only=True)["meta"]["steps_done"] == 6
+
+
+def test_generate_with_the_neural_engine_and_a_style_file(shipped, lj_clip, lj_transcripts, tmp_path):
+    from backend.formats.livelink_csv import read_livelink_csv
+
+    model = shipped.model
+    facegood = FaceStyle(model.styles.weight[1].detach().clone(), torch.zeros_like(model.basis.weight),
+                         torch.zeros_like(model.basis.bias), {})
+    style = save_style(tmp_path / "fg.orstyle", facegood, model.config)
+    outs = {}
+    for name, extra in (("default", []), ("styled", ["--face-style", str(style)])):
+        code = main(["generate", str(lj_clip), "-o", str(tmp_path / name), "--face-engine", "neural", "-q",
+                     "--transcript", lj_transcripts["LJ001-0001"], *extra])
+        assert code == 0
+        outs[name] = read_livelink_csv(tmp_path / name / "face_arkit.csv").arkit
+    jaw = ARKIT_INDEX["jawOpen"]
+    # the FACEGOOD style barely opens the jaw (its data never does); the default English style does
+    assert outs["default"][:, jaw].mean() > 2 * outs["styled"][:, jaw].mean()
+    assert np.allclose(outs["default"][:, ARKIT_INDEX["eyeBlinkLeft"]], outs["styled"][:, ARKIT_INDEX["eyeBlinkLeft"]],
+                       atol=1e-3)  # style changes the mouth only
