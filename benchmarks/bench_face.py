@@ -29,7 +29,7 @@ from backend.audio.io import load_audio  # noqa: E402
 from backend.engines.builtin.face import generate_face  # noqa: E402
 from backend.engines.neural_face.channels import SPEECH_INDEX, load_facegood_clip  # noqa: E402
 from backend.engines.neural_face.engine import NeuralFaceGenerator, compose_face  # noqa: E402
-from backend.engines.neural_face.personalize import personalize_from_files, load_style  # noqa: E402
+from backend.engines.neural_face.personalize import personalize_from_files  # noqa: E402
 from backend.metrics.face import bilabial_closure_rate, jitter  # noqa: E402
 
 SHARED = REPO.parent / "shared"
