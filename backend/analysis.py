@@ -42,6 +42,7 @@ class SpeechAnalysis:
       phones list[Phone]      time-ordered, covering speech; empty when no phone timing is known
       phone_source            'transcript' | 'recognized' | 'acoustic' (no phones)
       phone_confidence        0..1 for recognized phones (1 for transcript alignment, 0 for acoustic)
+      samples (N,) float32    the analysed audio, 16 kHz mono, for engines that read the waveform
     """
 
     duration: float

@@ -82,7 +82,6 @@ def generate(audio_path: str | Path, options: GenerateOptions, control: JobContr
     analysis = analyze_speech(audio, options.transcript, options.language, control.sub(0.05, 0.6))
     if prompts is not None:
         check_prompt_frames(prompts, analysis.n_frames, options.prompts)
-    analysis.samples = audio.samples  # the neural face engine reads the waveform
     takes = []
     per_take = 0.35 / options.takes
     for k in range(options.takes):

@@ -311,4 +311,5 @@ def analyze_speech(audio: LoadedAudio, transcript: str | None = None, language: 
         phone_confidence=float(result.confidence),
         language=result.language,
         warnings=warnings,
+        samples=audio.samples,
     )
