@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.fft as sfft
-from scipy.signal import resample_poly
 
 from ..progress import JobControl
+from .io import make_resampler
 
 SR = 16000
 HOP = 160                      # 10 ms
@@ -215,7 +215,7 @@ def compute_frame_features(samples16k: np.ndarray, control: JobControl | None = 
     # power of a full-scale sine through the window, so dB are relative to full scale
     ref = float((_WINDOW.sum() / 2) ** 2) * 2
     max_lag = int(np.ceil(YIN_RATE / F0_MIN))
-    x8 = resample_poly(x, 1, SR // YIN_RATE).astype(np.float32)
+    x8 = make_resampler(SR, YIN_RATE).resample(x)
     tracks = {k: np.empty(n, np.float32) for k in ("level_db", "nucleus_db", "hf_share", "flux", "f0", "aperiodicity")}
     prev_mel = None
     for k0 in range(0, n, CHUNK_FRAMES):

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from scipy.signal import firwin, resample_poly
 
 from ..errors import AudioError
 from ..progress import JobControl
@@ -58,7 +57,46 @@ class PolyphaseResampler:
         """(n,) → (ceil(n * up / down),) float32; identity when up == down."""
         if self.up == self.down:
             return x.astype(np.float32, copy=False)
-        return resample_poly(x, self.up, self.down, window=self.taps).astype(np.float32)
+        return polyphase_resample(x, self.taps, self.up, self.down)
+
+
+def kaiser_lowpass(numtaps: int, cutoff: float, beta: float = KAISER_BETA) -> np.ndarray:
+    """Linear-phase low-pass FIR: windowed sinc, unit gain at DC. cutoff is a fraction of Nyquist.
+
+    (numtaps,) float64 — the same design as scipy.signal.firwin(numtaps, cutoff, window=('kaiser', beta)).
+    """
+    m = np.arange(numtaps) - (numtaps - 1) / 2.0
+    h = cutoff * np.sinc(cutoff * m) * np.kaiser(numtaps, beta)
+    return h / h.sum()
+
+
+def polyphase_resample(x: np.ndarray, taps: np.ndarray, up: int, down: int) -> np.ndarray:
+    """Rational resampling through the odd-length linear-phase FIR `taps`, zero-padded at both ends.
+
+    (n,) → (ceil(n * up / down),) float32. Output sample n sits at input time n·down/up, so the
+    filter's delay is compensated exactly (the convention of scipy.signal.resample_poly).
+    Output n reads the upsampled position m = n·down + half, i.e. input j = m // up − i through tap
+    phase + i·up with phase = m mod up. Outputs n ≡ r (mod up) share one phase and step through the
+    input by `down`, so each (phase, tap) pair is one strided multiply-add over whole arrays.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    n_in = len(x)
+    n_out = -(-n_in * up // down)
+    half = (len(taps) - 1) // 2
+    h = np.asarray(taps, dtype=np.float64) * up
+    n_taps = -(-len(h) // up)
+    padded = np.concatenate([np.zeros(n_taps, np.float32), x, np.zeros(n_taps + down + 1, np.float32)])
+    y = np.zeros(n_out, np.float32)
+    for r in range(min(up, n_out)):
+        count = len(range(r, n_out, up))
+        m = r * down + half
+        j_last, phase = divmod(m, up)
+        out = np.zeros(count, np.float32)
+        for i, coef in enumerate(h[phase::up]):
+            start = j_last - i + n_taps
+            out += np.float32(coef) * padded[start:start + down * count:down]
+        y[r::up] = out
+    return y
 
 
 def make_resampler(source_rate: int, target_rate: int = TARGET_RATE) -> PolyphaseResampler:
@@ -66,7 +104,7 @@ def make_resampler(source_rate: int, target_rate: int = TARGET_RATE) -> Polyphas
     up, down = target_rate // g, source_rate // g
     max_rate = max(up, down)
     half_len = 10 * max_rate
-    taps = firwin(2 * half_len + 1, 1.0 / max_rate, window=("kaiser", KAISER_BETA)) if up != down else np.ones(1)
+    taps = kaiser_lowpass(2 * half_len + 1, 1.0 / max_rate) if up != down else np.ones(1)
     return PolyphaseResampler(up, down, taps)
 
 
