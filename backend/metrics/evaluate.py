@@ -8,6 +8,7 @@
   autoencoder trained on the real clips being scored (trained here, seeded).
 - L1div: per clip, Σ over frames and coordinates |x_t − mean_t x| of those positions / frame count.
 - take variance: mean over frames and coordinates of the variance across takes of the same audio.
+- jitter (m/s³) and upper-body angular speed (rad/s) from metrics.body, because BC alone rewards jitter.
 Floors: the same distances between two halves of the real clips.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ from scipy import linalg
 from ..formats.smplx_joints import EYE_JOINTS, JAW_JOINT
 from ..motion.kinematics import forward_kinematics
 from ..motion.rotations import axis_angle_to_matrix, matrix_to_rot6d
-from .body import beat_consistency
+from .body import beat_consistency, jitter, upper_body_angular_speed
 
 EVAL_JOINTS = tuple(j for j in range(55) if j != JAW_JOINT and j not in EYE_JOINTS)
 FGD_WINDOW = 64
@@ -108,6 +109,8 @@ class EngineScores:
     l1div: list[float]
     take_var: list[float]
     poses: list[np.ndarray]
+    jitter: list[float]
+    angular_speed: list[float]
 
     def summary(self, real_poses_feats: np.ndarray, real_vel: np.ndarray, fgd_encode, real_latent) -> dict:
         feats = [pose_features(p) for p in self.poses]
@@ -115,6 +118,7 @@ class EngineScores:
         v = np.concatenate([np.diff(x, axis=0) for x in feats])
         gen_windows = rot6d_windows(self.poses)
         return {"BC": _nanmean(self.bc), "L1div": _nanmean(self.l1div), "take_variance": _nanmean(self.take_var),
+                "jitter": _nanmean(self.jitter), "upper_rad_s": _nanmean(self.angular_speed),
                 "FD_g": frechet_distance(f, real_poses_feats), "FD_k": frechet_distance(v, real_vel),
                 "FGD": frechet_distance(fgd_encode(gen_windows), real_latent) if len(gen_windows) > 2
                 else float("nan")}
@@ -151,8 +155,8 @@ def evaluate_folder(data_dir: Path, engines: tuple[str, ...], settings: Evaluati
     instances = {e: BODY_ENGINES[e]() for e in engines}
     options = {e: GenerateOptions(engine=e, device=device, seed=settings.seed,
                                   checkpoint=checkpoint if e == "neural" else None).validated() for e in engines}
-    real = EngineScores([], [], [], [])
-    scores = {e: EngineScores([], [], [], []) for e in engines}
+    real = EngineScores([], [], [], [], [], [])
+    scores = {e: EngineScores([], [], [], [], [], []) for e in engines}
     analyses: dict[bytes, object] = {}
     for i, clip in enumerate(clips):
         key = clip.audio[:: max(1, len(clip.audio) // 4096)].tobytes()
@@ -167,6 +171,8 @@ def evaluate_folder(data_dir: Path, engines: tuple[str, ...], settings: Evaluati
         real.bc.append(beat_consistency(pos, analysis.onsets, 30, mean_speed))
         real.l1div.append(l1_diversity(pose_features(clip.poses[:n])))
         real.poses.append(clip.poses[:n])
+        real.jitter.append(jitter(pos, 30))
+        real.angular_speed.append(upper_body_angular_speed(clip.poses[:n], 30))
         for e in engines:
             takes = []
             for k in range(settings.takes):
@@ -178,6 +184,8 @@ def evaluate_folder(data_dir: Path, engines: tuple[str, ...], settings: Evaluati
                 feats = pose_features(poses)
                 scores[e].l1div.append(l1_diversity(feats))
                 scores[e].poses.append(poses)
+                scores[e].jitter.append(jitter(gpos, 30))
+                scores[e].angular_speed.append(upper_body_angular_speed(poses, 30))
                 takes.append(feats)
             scores[e].take_var.append(take_variance(takes))
         if log is not None:
@@ -201,13 +209,14 @@ def evaluate_folder(data_dir: Path, engines: tuple[str, ...], settings: Evaluati
                  "FGD": frechet_distance(encode(wa), encode(wb)) if len(wa) > 2 and len(wb) > 2 else float("nan")}
     return {"data": str(data_dir), "clips": len(clips), "seconds": round(len(rf) / 30.0, 1),
             "takes": settings.takes, "checkpoint": checkpoint,
-            "real": {"BC": _nanmean(real.bc), "L1div": _nanmean(real.l1div)},
+            "real": {"BC": _nanmean(real.bc), "L1div": _nanmean(real.l1div), "jitter": _nanmean(real.jitter),
+                     "upper_rad_s": _nanmean(real.angular_speed)},
             "real_halves": floor,
             "engines": {e: s.summary(rf, rv, encode, real_latent) for e, s in scores.items()}}
 
 
 def format_report(report: dict) -> str:
-    cols = ("BC", "FGD", "FD_g", "FD_k", "L1div", "take_variance")
+    cols = ("BC", "FGD", "FD_g", "FD_k", "L1div", "take_variance", "jitter", "upper_rad_s")
     lines = [f"{report['clips']} clips, {report['seconds']} s of real motion, {report['takes']} takes per clip",
              f"{'':14s}" + "".join(f"{c:>14s}" for c in cols)]
     rows = [("real", report["real"]), ("real halves", report["real_halves"])]

@@ -16,6 +16,8 @@ from ...progress import JobControl
 from .infer import DEFAULT_CHECKPOINT, KnownMotion, SamplingParams, generate_motion
 from .model import load_checkpoint
 
+SINGLE_THREAD_MAX_PARAMS = 10_000_000
+
 
 def resolve_device(device: str) -> str:
     if device == "cuda" and not torch.cuda.is_available():
@@ -32,6 +34,10 @@ class NeuralBodyGenerator:
             raise UserError(f"the shipped body model is missing ({path}); pass --checkpoint from `train-body`")
         self.path = path
         self.model, self.payload = load_checkpoint(path, device)
+        # Small models on CPU: per-op work is tiny, so a second thread only adds synchronisation (measured
+        # 0.5 s vs 27 s for 60 s of audio with the shipped model on a busy 2-core machine).
+        n_params = sum(p.numel() for p in self.model.parameters())
+        self.single_thread = device == "cpu" and n_params < SINGLE_THREAD_MAX_PARAMS
 
     def generate(self, analysis: SpeechAnalysis, rng: np.random.Generator, control: JobControl | None,
                  prompts_path: str | None = None, sampling: SamplingParams = SamplingParams()
@@ -40,8 +46,14 @@ class NeuralBodyGenerator:
             raise UserError("the neural body engine needs the audio waveform (SpeechAnalysis.samples)")
         known = prompts_as_known(prompts_path, analysis.n_frames) if prompts_path else None
         seed = int(rng.integers(2**63 - 1))
-        out = generate_motion(self.model, analysis.samples, analysis.n_frames, seed, sampling=sampling,
-                              known=known, control=control)
+        threads = torch.get_num_threads()
+        if self.single_thread:
+            torch.set_num_threads(1)
+        try:
+            out = generate_motion(self.model, analysis.samples, analysis.n_frames, seed, sampling=sampling,
+                                  known=known, control=control)
+        finally:
+            torch.set_num_threads(threads)
         return out.poses, out.trans
 
 
