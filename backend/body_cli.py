@@ -14,17 +14,11 @@ import os
 import sys
 from pathlib import Path
 
+from .paths import default_shared_dir
 from .errors import UserError
 
 # Clips kept out of the shipped model's training data, for `evaluate`.
 HELDOUT_SPEECH = ("LJ001-0030", "LJ001-0031", "LJ001-0032", "5703-47212-0000")
-
-
-def default_shared_dir() -> Path:
-    """$ORATOR_SHARED, else ../shared beside the repository."""
-    if os.environ.get("ORATOR_SHARED"):
-        return Path(os.environ["ORATOR_SHARED"])
-    return Path(__file__).resolve().parents[2] / "shared"
 
 
 def _log(line: str) -> None:

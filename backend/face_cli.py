@@ -10,18 +10,12 @@ import os
 import sys
 from pathlib import Path
 
+from .paths import default_shared_dir
 from .errors import UserError
 
 DEFAULT_HELDOUT_LJ = ("LJ001-0006", "LJ001-0007", "LJ001-0008")
 FACEGOOD_TRAIN = ("1114_2_01", "1114_2_02", "1114_2_03")
 FACEGOOD_HELDOUT = ("1114_2_04", "1114_2_05")
-
-
-def default_shared_dir() -> Path:
-    """$ORATOR_SHARED, else ../shared beside the repository."""
-    if os.environ.get("ORATOR_SHARED"):
-        return Path(os.environ["ORATOR_SHARED"])
-    return Path(__file__).resolve().parents[2] / "shared"
 
 
 def _log(line: str) -> None:

@@ -36,7 +36,8 @@ class NeuralFaceEngine:
 
     def generate_face(self, analysis: SpeechAnalysis, options: GenerateOptions, rng: np.random.Generator,
                       control: JobControl) -> np.ndarray:
-        from .neural_face.engine import NeuralFaceGenerator, generate_neural_face, resolve_device
+        from .device import resolve_device
+        from .neural_face.engine import NeuralFaceGenerator, generate_neural_face
         device = resolve_device(options.device)
         key = (options.face_checkpoint, device)
         if key not in self._generators:
@@ -69,7 +70,8 @@ class NeuralBodyEngine:
 
     def generate_body(self, analysis: SpeechAnalysis, options: GenerateOptions, rng: np.random.Generator,
                       control: JobControl) -> tuple[np.ndarray, np.ndarray]:
-        from .neural_body.engine import NeuralBodyGenerator, resolve_device
+        from .device import resolve_device
+        from .neural_body.engine import NeuralBodyGenerator
         device = resolve_device(options.device)
         key = (options.checkpoint, device)
         if key not in self._generators:

@@ -130,7 +130,7 @@ def _nanmean(x: list[float]) -> float:
 
 
 def default_mean_speed_path() -> Path:
-    from ..body_cli import default_shared_dir
+    from ..paths import default_shared_dir
     return default_shared_dir() / "data" / "beat2_mean_joint_speed.npy"
 
 

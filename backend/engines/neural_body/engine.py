@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..device import resolve_device
 from ...analysis import SpeechAnalysis
 from ...errors import UserError
 from ...progress import JobControl
@@ -17,12 +18,6 @@ from .infer import DEFAULT_CHECKPOINT, KnownMotion, SamplingParams, generate_mot
 from .model import load_checkpoint
 
 SINGLE_THREAD_MAX_PARAMS = 10_000_000
-
-
-def resolve_device(device: str) -> str:
-    if device == "cuda" and not torch.cuda.is_available():
-        raise UserError("--device cuda was asked for but no CUDA GPU is available: use --device cpu or auto")
-    return "cuda" if device == "cuda" or (device == "auto" and torch.cuda.is_available()) else "cpu"
 
 
 class NeuralBodyGenerator:

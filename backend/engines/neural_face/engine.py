@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..device import resolve_device
 from ...analysis import BILABIALS, Phone, SpeechAnalysis
 from ...errors import UserError
 from ...formats.arkit import ARKIT_INDEX
@@ -21,12 +22,6 @@ LIP_SEAL_HOLD_SHARE = 0.3    # share of a p/b/m's duration on each side of its m
 LIP_SEAL_MIN_HOLD_S = 0.02
 LIP_SEAL_RAMP_S = 0.05
 LIP_SEAL_JAW_PULL = 0.35     # a sealed mouth takes back this share of the jaw opening
-
-
-def resolve_device(device: str) -> str:
-    if device == "cuda" and not torch.cuda.is_available():
-        raise UserError("--device cuda was asked for but no CUDA GPU is available: use --device cpu or auto")
-    return "cuda" if device == "cuda" or (device == "auto" and torch.cuda.is_available()) else "cpu"
 
 
 class NeuralFaceGenerator:
