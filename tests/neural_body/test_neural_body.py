@@ -9,8 +9,9 @@ import torch
 
 from backend.audio.io import load_audio
 from backend.engines.neural_body.data import PART_JOINTS
-from backend.engines.neural_body.infer import KnownMotion, generate_motion
-from backend.engines.neural_body.train import part_joint_positions
+from backend.engines.neural_body.config import tiny
+from backend.engines.neural_body.infer import JOIN_FRAMES, KnownMotion, continue_from_seeds, generate_motion
+from backend.engines.neural_body.train import TrainSchedule, part_joint_positions, train_body
 from backend.engines.neural_body.model import load_checkpoint, save_checkpoint
 from backend.motion.kinematics import local_angular_speed
 from backend.formats.smplx_joints import UPPER_JOINTS
@@ -76,6 +77,33 @@ def test_windows_join_without_seams(model, speech):
     for j in joins:
         local = np.median(speed[max(0, j - 15):j + 16])
         assert speed[j] <= 2.0 * local + 1e-6, (j, speed[j], local)
+
+
+def test_join_continues_position_and_velocity():
+    t = np.arange(64, dtype=np.float64)[:, None]
+    seeds = 0.1 * t[:4] * np.array([[1.0, -2.0, 0.5]])               # moving steadily
+    generated = np.sin(0.3 * t + np.array([[0.0, 1.0, 2.0]])) + 3.0  # elsewhere, moving differently
+    out = continue_from_seeds(generated, seeds)
+    np.testing.assert_array_equal(out[:4], seeds)
+    vel = np.diff(out, axis=0)
+    seed_vel = seeds[3] - seeds[2]
+    np.testing.assert_allclose(vel[3], seed_vel, atol=1e-12)     # the first new frame continues the seeds' step
+    accel = np.abs(np.diff(vel[2:4 + JOIN_FRAMES], axis=0)).max(0)
+    assert np.all(accel <= 2 * np.abs(np.diff(generated, 2, axis=0)).max(0))  # a 3-unit jump, yet no kink
+    np.testing.assert_array_equal(out[4 + JOIN_FRAMES:], generated[4 + JOIN_FRAMES:])  # then the window itself
+
+
+def test_training_does_not_depend_on_global_rng(beat2_dir, tmp_path):
+    from backend.engines.neural_body.data import build_windows, read_beat2_folder
+    windows = build_windows(read_beat2_folder(beat2_dir), tiny())
+    short = TrainSchedule(vq_steps=2, transformer_steps=2, batch=2, warmup=1, log_every=1, save_every=10_000)
+    weights = []
+    for i, state in enumerate((123, 456)):
+        torch.manual_seed(state)  # whatever ran before in the process
+        m, _ = load_checkpoint(train_body(windows, tmp_path / f"{i}.pt", tiny(), short, log=lambda _: None))
+        weights.append(m.state_dict())
+    for name, value in weights[0].items():
+        assert torch.equal(value, weights[1][name]), name
 
 
 def test_checkpoint_round_trip(model, speech, tmp_path):

@@ -1,9 +1,11 @@
 """Windowed autoregressive inference: 64-frame windows, the previous window's last 4 frames carried as
 seed frames, 60 new frames per window, any length.
 
-Seams: a window's output is pulled toward every given frame (seeds and user keys) with an offset that
-fades out over BLEND_FRAMES, so nothing jumps where generated motion meets given motion; given
-channels at given frames are then written back exactly (in the output's axis-angle too).
+Seams: where a window continues the previous one, a cubic Hermite correction makes the new frames start
+at the seed frames' position *and* velocity and fades out over JOIN_FRAMES (C1 continuity: no step and
+no kink, whatever the network made of the seeds). Around user keys the window is pulled toward every
+given frame with an offset that fades out over BLEND_FRAMES; given channels at given frames are then
+written back exactly (in the output's axis-angle too).
 Takes: body codes are sampled from the classifier with temperature and top-p from a seeded generator.
 """
 from __future__ import annotations
@@ -21,6 +23,7 @@ from .global_motion import LOWER_TRANS
 from .model import NeuralBodyModel
 
 BLEND_FRAMES = 8
+JOIN_FRAMES = 16
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "body_small.pt"
 
 
@@ -86,6 +89,32 @@ def blend_toward_known(generated: np.ndarray, known: np.ndarray, mask: np.ndarra
     return np.where(mask, known, generated + offset)
 
 
+def continue_from_seeds(generated: np.ndarray, seeds: np.ndarray, reach: int = JOIN_FRAMES) -> np.ndarray:
+    """Join a window to the frames before it with C1 continuity.
+
+    generated (T, C): the window as decoded, its first S frames standing where `seeds` (S, C) are; S ≥ 2.
+    Returns (T, C): seeds on the first S frames, then generated + c(d), d = frames after the last seed, where
+    c is a cubic Hermite curve with c(0) = seed − generated at the last seed frame, c(reach) = c'(reach) = 0,
+    and its start tangent chosen so the first new frame takes exactly the seeds' last step.
+    """
+    s = len(seeds)
+    out = generated.copy()
+    out[:s] = seeds
+    last = s - 1
+    offset = seeds[last] - generated[last]
+    step = (seeds[last] - seeds[last - 1]) - (generated[last + 1] - generated[last])
+
+    def basis(u):
+        return 2 * u**3 - 3 * u**2 + 1, u**3 - 2 * u**2 + u   # h00 (value), h10 (tangent)
+
+    h00_1, h10_1 = basis(1.0 / reach)
+    tangent = (offset + step - h00_1 * offset) / h10_1         # so that c(1) − c(0) = step
+    d = np.arange(1, min(reach, len(generated) - last))
+    h00, h10 = basis((d / reach)[:, None])
+    out[last + 1:last + 1 + len(d)] += h00 * offset + h10 * tangent
+    return out
+
+
 def known_features(model: NeuralBodyModel, known: KnownMotion) -> tuple[np.ndarray, np.ndarray]:
     """User-given motion → (normalised features (T, D), channel mask (T, D) bool)."""
     cfg = model.cfg
@@ -144,6 +173,8 @@ def generate_motion(model: NeuralBodyModel, samples16k: np.ndarray, n_frames: in
             window[:, model.slices[p]] = dec[0].float().cpu().numpy()
         if sampling.smooth_sigma > 0:  # code switches from a weakly trained classifier show as jitter
             window = gaussian_filter1d(window, sampling.smooth_sigma, axis=0, mode="nearest")
+        if k > 0:
+            window = continue_from_seeds(window, x[:s])
         out[a:a + w] = blend_toward_known(window, x, mask)
     out = out[:n_frames]
     raw = out * model.std.cpu().numpy() + model.mean.cpu().numpy()

@@ -176,6 +176,7 @@ def train_body(windows: WindowSet, out: str | Path, cfg: NeuralBodyConfig, sched
             stage, step = "transformer", int(meta["transformer_steps_done"])  # asked for more steps
             log(f"continuing the transformer from step {step} to {sched.transformer_steps}")
     else:
+        torch.manual_seed(sched.seed)  # the initial weights, too, come from the schedule's seed
         model = NeuralBodyModel(cfg).to(device)
         flat = torch.from_numpy(windows.motion.reshape(-1, windows.motion.shape[-1]))
         model.set_stats(flat.mean(0).to(device), flat.std(0).to(device))
