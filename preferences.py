@@ -58,6 +58,11 @@ class OratorPreferences(bpy.types.AddonPreferences):
         name="Job timeout (s)", default=900, min=10, max=24 * 3600,
         description="A generation that takes longer is stopped and the backend restarted")
 
+    keep_job_files: bpy.props.BoolProperty(
+        name="Keep generated files", default=False,
+        description="Keep each generation's motion.npz, face_arkit.csv and summary.json in the extension's "
+                    "user folder (off: deleted once the takes are in the scene)")
+
     def draw(self, context):
         layout = self.layout
         layout.prop(self, "python")
@@ -71,6 +76,7 @@ class OratorPreferences(bpy.types.AddonPreferences):
         layout.prop(self, "checkpoints_dir")
         layout.prop(self, "smplx_dir")
         layout.prop(self, "job_timeout_s")
+        layout.prop(self, "keep_job_files")
 
     def backend_python(self) -> str | None:
         chosen = bpy.path.abspath(self.python) if self.python else ""

@@ -8,6 +8,7 @@ applied inside this one operator execution, so they are one undo step.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -87,7 +88,17 @@ def job_output_dir(audio: str) -> str:
 
 
 def finish_job(context, request: GenerateRequest, job: JobState) -> tuple[set, list]:
-    """Apply a finished job; returns (operator result, [(report type, message)]) — errors once."""
+    """Apply a finished job, then drop its files unless the preferences keep them; returns (operator
+    result, [(report type, message)]) — errors once."""
+    try:
+        return _apply_job(context, request, job)
+    finally:
+        prefs = _preferences(context)
+        if not (prefs is not None and prefs.keep_job_files):
+            shutil.rmtree(request.output_dir, ignore_errors=True)  # keyed into actions: nothing reads them again
+
+
+def _apply_job(context, request: GenerateRequest, job: JobState) -> tuple[set, list]:
     reports = [({"WARNING"}, "; ".join(job.warnings))] if job.warnings else []
     if job.error is not None:
         if job.error_kind == "cancelled":

@@ -2,9 +2,11 @@
 mode) on a real LJSpeech clip, takes in the NLA, the user's animation kept, failures leave no trace."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -233,3 +235,27 @@ def test_apply_failure_rolls_back_everything(addon, tmp_path, clip):
     assert arm.animation_data is None or not arm.animation_data.nla_tracks
     actions = apply_takes(bpy.context, ApplyRequest(arm.name, mesh.name, str(clip), (str(good),), 1))
     assert len(actions) == 1 and arm.animation_data.action == actions[0]
+
+
+def _job_folders(addon) -> list:
+    import bpy
+
+    base = Path(bpy.utils.extension_path_user(addon.__name__, path="generated", create=True))
+    return sorted(p for p in base.iterdir() if p.is_dir())
+
+
+def test_job_files_are_dropped_unless_kept(addon, clip):
+    import bpy
+
+    fresh_character(addon)
+    assert generate(clip, takes=1) == {"FINISHED"}
+    assert _job_folders(addon) == []  # keyed into the scene: its files are gone
+    prefs = bpy.context.preferences.addons[addon.__name__].preferences
+    prefs.keep_job_files = True
+    try:
+        assert generate(clip, takes=1) == {"FINISHED"}
+    finally:
+        prefs.keep_job_files = False
+    kept = _job_folders(addon)
+    assert len(kept) == 1 and {"motion.npz", "face_arkit.csv", "summary.json"} <= {p.name for p in kept[0].iterdir()}
+    shutil.rmtree(kept[0])
