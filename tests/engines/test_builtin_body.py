@@ -391,15 +391,18 @@ def test_rest_poses_hang_at_the_sides_or_rest_at_the_navel():
 def test_hands_stay_away_from_the_groin(conversation, emotion):
     """No knuckle or fingertip in front of the groin (pelvis frame: |x| < 7 cm, up to 25 cm below the hip
     joints, less than 22 cm in front: closer than a gesture held out in front of the body) except in
-    passing (< 0.5 % of frames); hands hanging at the sides stay beside the thighs."""
-    poses, trans = generate_body(conversation, emotion, 1.0, np.random.default_rng(5))
-    flat = np.asarray(poses, np.float64).copy()
-    flat[:, 25:55] = to_flat_hand(flat[:, 25:55])
-    glob, pos = forward_kinematics(flat, np.asarray(trans, np.float64))
-    local = np.einsum("tji,tpj->tpi", glob[:, J["pelvis"]], pos[:, list(HAND_POINTS)] - pos[:, [J["pelvis"]]])
-    at_groin = ((np.abs(local[..., 0]) < 0.07) & (local[..., 1] < 0.0) & (local[..., 1] > -0.25)
-                & (local[..., 2] > 0.0) & (local[..., 2] < 0.22)).any(axis=1)
-    assert at_groin.mean() < 0.005, f"{at_groin.sum()} frames with a hand at the groin"
+    passing (< 0.5 % of frames over 4 takes; a slumped, sad chest must not lower them there)."""
+    at_groin = []
+    for seed in range(4):
+        poses, trans = generate_body(conversation, emotion, 1.0, np.random.default_rng(seed))
+        flat = np.asarray(poses, np.float64).copy()
+        flat[:, 25:55] = to_flat_hand(flat[:, 25:55])
+        glob, pos = forward_kinematics(flat, np.asarray(trans, np.float64))
+        local = np.einsum("tji,tpj->tpi", glob[:, J["pelvis"]], pos[:, list(HAND_POINTS)] - pos[:, [J["pelvis"]]])
+        at_groin.append(((np.abs(local[..., 0]) < 0.07) & (local[..., 1] < 0.0) & (local[..., 1] > -0.25)
+                         & (local[..., 2] > 0.0) & (local[..., 2] < 0.22)).any(axis=1))
+    at_groin = np.concatenate(at_groin)
+    assert at_groin.mean() < 0.005, f"{at_groin.sum()} of {len(at_groin)} frames with a hand at the groin"
 
 
 def test_fingers_and_thumb_curl_toward_the_palm():

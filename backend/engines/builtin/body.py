@@ -487,6 +487,8 @@ def _hand_track(plan: list[PlannedGesture], hand: str, style: EmotionStyle, para
         add(hold_end + retract_s, rest_at(hold_end + retract_s))
     add(max(duration, keys_t[-1]) + 1.0, keys_v[-1])
     key_t, key_v = np.asarray(keys_t), np.stack(keys_v)
+    if style.spine_pitch > 0:  # a slumped chest carries hands held in front lower: keep them off the groin
+        key_v[:, 1] += np.maximum(key_v[:, 2], 0.0) * np.tan(np.radians(style.spine_pitch))
     return key_t, key_v, catmull_rom_velocities(key_t, key_v, np.asarray(keys_flow))
 
 
