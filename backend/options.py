@@ -8,6 +8,7 @@ from .errors import UserError
 
 EMOTIONS = ("neutral", "happy", "sad", "angry", "surprised")
 LANGUAGES = ("en", "auto", "other")
+RECOGNIZERS = ("words", "phones")   # phone timing without a transcript: see backend/audio/phones.py
 MAX_TAKES = 16
 
 
@@ -21,6 +22,7 @@ class GenerateOptions:
     intensity: float = 0.5             # 0..1, strength of the emotion
     transcript: str | None = None      # exact words spoken, enables forced alignment
     language: str = "auto"             # en: English phones; other: acoustic mouth only; auto: decide
+    recognizer: str = "words"          # no transcript: words (exact lips) | phones (faster)
     arkit_to_flame: str | None = None  # path of a (52, 100) float matrix, ARKit → FLAME expressions
     bvh: bool = False                  # also write the skeleton motion as BVH
     device: str = "auto"               # auto | cpu | cuda (neural engines)
@@ -43,6 +45,8 @@ class GenerateOptions:
             raise UserError(f"intensity must be between 0 and 1, got {self.intensity}")
         if self.language not in LANGUAGES:
             raise UserError(f"unknown language '{self.language}': choose one of {', '.join(LANGUAGES)}")
+        if self.recognizer not in RECOGNIZERS:
+            raise UserError(f"unknown recognizer '{self.recognizer}': choose one of {', '.join(RECOGNIZERS)}")
         if not 1 <= int(self.takes) <= MAX_TAKES:
             raise UserError(f"takes must be between 1 and {MAX_TAKES}, got {self.takes}")
         if not 0 <= int(self.seed) < 2**32:

@@ -79,7 +79,8 @@ def generate(audio_path: str | Path, options: GenerateOptions, control: JobContr
     body_engine, face_engine = engines.get(options)
     prompts = read_prompts(options.prompts) if options.prompts else None  # a bad file fails before the analysis
     audio = load_audio(audio_path, control.sub(0.0, 0.05))
-    analysis = analyze_speech(audio, options.transcript, options.language, control.sub(0.05, 0.6))
+    analysis = analyze_speech(audio, options.transcript, options.language, control.sub(0.05, 0.6),
+                              options.recognizer)
     if prompts is not None:
         check_prompt_frames(prompts, analysis.n_frames, options.prompts)
     takes = []

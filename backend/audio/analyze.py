@@ -227,11 +227,12 @@ def speech_segments(speech: np.ndarray, rate: int, duration: float) -> list[tupl
 
 
 def analyze_speech(audio: LoadedAudio, transcript: str | None = None, language: str = "auto",
-                   control: JobControl | None = None) -> SpeechAnalysis:
+                   control: JobControl | None = None, recognizer: str = "words") -> SpeechAnalysis:
     """Everything the engines need from one recording (see backend/analysis.py for the contract).
 
     language: 'en' (English phones), 'auto' (recognise, drop phones if unconvincing), 'other'
     (acoustic mouth only). A transcript forces alignment unless language is 'other'.
+    recognizer (no transcript): 'words' or 'phones' (faster, less exact lips), see audio/phones.py.
     """
     from .phones import PhoneResult, phones_for
 
@@ -266,7 +267,7 @@ def analyze_speech(audio: LoadedAudio, transcript: str | None = None, language: 
 
     # phones
     if speech.any():
-        result = phones_for(x, transcript, language, speech, rate, control.sub(0.35, 0.95))
+        result = phones_for(x, transcript, language, speech, rate, control.sub(0.35, 0.95), recognizer)
     else:
         result = PhoneResult([], "acoustic", 0.0, [], "other" if language == "other" else "en")
     warnings += result.warnings
