@@ -25,6 +25,13 @@ class OratorSceneSettings(bpy.types.PropertyGroup):
                                          description="Optional: the exact words spoken (better lip timing)")
     transcript_file: bpy.props.StringProperty(name="Transcript file", subtype="FILE_PATH",
                                               description="Optional: a text file with the words spoken")
+    recognizer: bpy.props.EnumProperty(
+        name="Lip timing", default="words",
+        items=(("words", "Recognise words", "Without a transcript: recognise the words, then align their "
+                "sounds (lips close on the real p/b/m; about 0.25 s per second of audio)"),
+               ("phones", "Fast", "Without a transcript: recognise sounds directly (several times faster, "
+                "lips often close in the wrong places)")),
+        description="How phone timing is found when no transcript is given")
     emotion: bpy.props.EnumProperty(name="Emotion", items=[(e, e.capitalize(), "") for e in EMOTIONS],
                                     default="neutral")
     intensity: bpy.props.FloatProperty(name="Intensity", default=0.5, min=0.0, max=1.0, subtype="FACTOR")

@@ -36,6 +36,9 @@ class ORATOR_PT_main(OratorPanel, bpy.types.Panel):
         col.prop(settings, "audio")
         col.prop(settings, "transcript")
         col.prop(settings, "transcript_file")
+        sub = col.row()
+        sub.active = not (settings.transcript.strip() or settings.transcript_file)  # a transcript is exact
+        sub.prop(settings, "recognizer")
         col.prop(settings, "emotion")
         col.prop(settings, "intensity")
         row = col.row(align=True)

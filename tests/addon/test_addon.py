@@ -2,6 +2,7 @@
 mode) on a real LJSpeech clip, takes in the NLA, the user's animation kept, failures leave no trace."""
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -253,9 +254,11 @@ def test_job_files_are_dropped_unless_kept(addon, clip):
     prefs = bpy.context.preferences.addons[addon.__name__].preferences
     prefs.keep_job_files = True
     try:
-        assert generate(clip, takes=1) == {"FINISHED"}
+        assert generate(clip, takes=1, recognizer="phones") == {"FINISHED"}
     finally:
         prefs.keep_job_files = False
     kept = _job_folders(addon)
     assert len(kept) == 1 and {"motion.npz", "face_arkit.csv", "summary.json"} <= {p.name for p in kept[0].iterdir()}
+    summary = json.loads((kept[0] / "summary.json").read_text())
+    assert summary["options"]["recognizer"] == "phones"  # the sidebar's lip-timing choice reached the backend
     shutil.rmtree(kept[0])
