@@ -440,7 +440,7 @@ def _collect_child(pid: int, read_fd: int, control: JobControl) -> list[Phone] |
 def recognize_phones(x: np.ndarray, speech: np.ndarray, rate: int, control: JobControl,
                      recognizer: str = "words") -> tuple[list[Phone], float]:
     """Recognition chunk by chunk → (phones, confidence 0..1). recognizer: 'words' (language model, then
-    the words' phones aligned) or 'phones' (all-phone search: ~8× faster, bilabials often misplaced).
+    the words' phones aligned) or 'phones' (all-phone search: about 3× faster, bilabials often misplaced).
 
     Long inputs on Linux with 2+ cores decode their second half in a forked process at the same time.
     """

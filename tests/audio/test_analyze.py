@@ -152,6 +152,27 @@ def test_word_recognition_places_bilabials_where_the_transcript_does(lj_aligned)
     assert per_recognizer["phones"] < per_recognizer["words"], per_recognizer  # why words is the default
 
 
+def test_word_phones_fallback_spreads_dictionary_phones(lj_aligned):
+    """When the phone pass over recognised words fails, each word's dictionary phones fill its span."""
+    from backend.audio.phones import _clean_word, _decoder, _is_word, _spread_word_phones, feed, to_pcm16
+    from backend.progress import JobControl
+
+    audio, _ = lj_aligned["LJ001-0001"]
+    d = _decoder("words")
+    feed(d, to_pcm16(audio.samples), JobControl())
+    segments = [sg for sg in d.seg() if _is_word(_clean_word(sg.word))]
+    phones = _spread_word_phones(d, segments, 1.0)
+    assert len(segments) >= 10
+    i = 0
+    for sg in segments:  # word by word: its dictionary phones, from the word's start (+ the 1 s offset)
+        pron = d.lookup_word(sg.word).upper().split()
+        assert [p.label for p in phones[i:i + len(pron)]] == pron
+        assert phones[i].start == pytest.approx(1.0 + sg.start_frame / 100)
+        i += len(pron)
+    assert i == len(phones)
+    assert all(b.start >= a.end - 1e-9 for a, b in zip(phones, phones[1:]))  # in order, no overlaps
+
+
 def test_librispeech_auto(shared_dir):
     audio = load_audio(shared_dir / "data/speech/librispeech/3436-172162-0000.ogg")
     a = analyze_speech(audio, None, "auto")
