@@ -49,6 +49,14 @@ def test_tiny_model_overfits(trained, model):
         assert float(err[..., list(PART_JOINTS[part])].mean()) < 0.03, part
 
 
+def test_default_speaker_is_one_the_model_was_trained_on(model, speech):
+    samples, n = speech
+    assert model.cfg.transformer.default_speaker == 1  # the test data are all speaker 1 ("1_<clip>_<take>")
+    a = generate_motion(model, samples, n, seed=4)
+    b = generate_motion(model, samples, n, seed=4, speaker=1)
+    np.testing.assert_array_equal(a.poses, b.poses)
+
+
 def test_given_channels_are_kept_exactly(model, speech):
     samples, n = speech
     rng = np.random.default_rng(3)

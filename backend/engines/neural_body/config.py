@@ -37,6 +37,7 @@ class TransformerConfig:
     rhythm: bool = True        # fuse amplitude envelope + onset impulses with the waveform features
     period: int = 64           # periodic positional encoding
     speakers: int = 32
+    default_speaker: int = 0   # used when no speaker is asked for; train_body sets the most frequent one
     dropout: float = 0.1
 
 

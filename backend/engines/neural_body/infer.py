@@ -132,10 +132,12 @@ def known_features(model: NeuralBodyModel, known: KnownMotion) -> tuple[np.ndarr
 
 
 @torch.no_grad()
-def generate_motion(model: NeuralBodyModel, samples16k: np.ndarray, n_frames: int, seed: int, speaker: int = 0,
+def generate_motion(model: NeuralBodyModel, samples16k: np.ndarray, n_frames: int, seed: int,
+                    speaker: int | None = None,
                     sampling: SamplingParams = SamplingParams(), known: KnownMotion | None = None,
                     control: JobControl | None = None) -> GeneratedMotion:
-    """Body motion for 16 kHz speech; n_frames at the model's fps. Deterministic for a seed (per device)."""
+    """Body motion for 16 kHz speech; n_frames at the model's fps. Deterministic for a seed (per device).
+    speaker: a speaker id seen in training; None = the checkpoint's default (its most frequent one)."""
     cfg = model.cfg
     device = model.mean.device
     w, s = cfg.window, cfg.seed_frames
@@ -152,6 +154,7 @@ def generate_motion(model: NeuralBodyModel, samples16k: np.ndarray, n_frames: in
         given[:n_frames], given_mask[:n_frames] = kf[:n_frames], km[:n_frames]
     out = np.zeros((total, model.motion_dim), np.float32)
     generator = torch.Generator().manual_seed(int(seed) % (2**63))
+    speaker = cfg.transformer.default_speaker if speaker is None else speaker
     spk = torch.tensor([min(int(speaker), cfg.transformer.speakers - 1)], device=device)
     for k in range(n_windows):
         if control is not None:

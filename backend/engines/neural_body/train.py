@@ -10,7 +10,7 @@ seeded by (seed, stage, step), so a resumed run continues exactly as an uninterr
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -176,6 +176,9 @@ def train_body(windows: WindowSet, out: str | Path, cfg: NeuralBodyConfig, sched
             stage, step = "transformer", int(meta["transformer_steps_done"])  # asked for more steps
             log(f"continuing the transformer from step {step} to {sched.transformer_steps}")
     else:
+        # an untrained speaker embedding is noise added to every frame: default to one the data has
+        speaker = int(np.bincount(windows.speaker).argmax()) if len(windows.speaker) else 0
+        cfg = replace(cfg, transformer=replace(cfg.transformer, default_speaker=speaker))
         torch.manual_seed(sched.seed)  # the initial weights, too, come from the schedule's seed
         model = NeuralBodyModel(cfg).to(device)
         flat = torch.from_numpy(windows.motion.reshape(-1, windows.motion.shape[-1]))
