@@ -71,6 +71,9 @@ def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
                    help="masked keyframe prompts: joints/curves fixed at chosen frames (see backend/prompts.py)")
     g.add_argument("--checkpoint", metavar="BODY.pt",
                    help="neural body model from `train-body` (needs --engine neural; default: the shipped one)")
+    g.add_argument("--speaker", type=int, metavar="ID",
+                   help="neural body: whose gesture style, a speaker id the checkpoint was trained on "
+                        "(BEAT2: the leading number of the file names; default: its most frequent speaker)")
 
 
 def options_from_args(args: argparse.Namespace, transcript: str | None = None) -> GenerateOptions:
@@ -79,7 +82,7 @@ def options_from_args(args: argparse.Namespace, transcript: str | None = None) -
                            language=args.language, recognizer=args.recognizer, arkit_to_flame=args.arkit_to_flame, bvh=args.bvh,
                            device=args.device, face_style=args.face_style,
                            face_checkpoint=args.face_checkpoint, prompts=args.prompts,
-                           checkpoint=args.checkpoint).validated()
+                           checkpoint=args.checkpoint, speaker=args.speaker).validated()
 
 
 def read_transcript(args: argparse.Namespace) -> str | None:

@@ -30,6 +30,7 @@ class GenerateOptions:
     face_checkpoint: str | None = None  # neural face model; None = the shipped one
     prompts: str | None = None         # masked keyframe prompts .npz (backend/prompts.py)
     checkpoint: str | None = None      # neural body model from `train-body`; None = the shipped one
+    speaker: int | None = None         # neural body: a speaker id it was trained on; None = its default
 
     def validated(self) -> "GenerateOptions":
         """Return self after checking every field; raise UserError with an actionable line otherwise."""
@@ -69,6 +70,11 @@ class GenerateOptions:
                 raise UserError(f"face checkpoint not found: {self.face_checkpoint}")
         if self.prompts is not None and not Path(self.prompts).is_file():
             raise UserError(f"prompts file not found: {self.prompts}")
+        if self.speaker is not None:
+            if self.engine != "neural":
+                raise UserError("a speaker needs the neural body engine: add --engine neural")
+            if int(self.speaker) < 0:
+                raise UserError(f"speaker must be 0 or more, got {self.speaker}")
         if self.checkpoint is not None:
             if self.engine != "neural":
                 raise UserError("a body checkpoint needs the neural body engine: add --engine neural")

@@ -76,7 +76,7 @@ class NeuralBodyEngine:
         key = (options.checkpoint, device)
         if key not in self._generators:
             self._generators[key] = NeuralBodyGenerator(options.checkpoint, device)
-        return self._generators[key].generate(analysis, rng, control, options.prompts)
+        return self._generators[key].generate(analysis, rng, control, options.prompts, speaker=options.speaker)
 
 
 BODY_ENGINES = {"builtin": BuiltinBodyEngine, "neural": NeuralBodyEngine}

@@ -32,6 +32,18 @@ def test_generate_with_trained_checkpoint_and_takes(trained, lj_clip, tmp_path):
     assert np.abs(a - b).mean() > 1e-3
 
 
+def test_speaker_choice(trained, lj_clip, tmp_path, capsys):
+    common = ["generate", str(lj_clip), "--engine", "neural", "--checkpoint", str(trained[0]), "-q"]
+    assert main(common + ["-o", str(tmp_path / "default")]) == 0
+    assert main(common + ["-o", str(tmp_path / "one"), "--speaker", "1"]) == 0  # the data's only speaker
+    a, b = (read_motion_npz(tmp_path / d / "motion.npz").poses for d in ("default", "one"))
+    np.testing.assert_array_equal(a, b)
+    assert main(common + ["-o", str(tmp_path / "three"), "--speaker", "3"]) == 2
+    assert "not trained on speaker 3: choose one of 1" in capsys.readouterr().err
+    assert main(["generate", str(lj_clip), "-o", str(tmp_path / "x"), "--speaker", "1"]) == 2
+    assert "--engine neural" in capsys.readouterr().err
+
+
 def test_checkpoint_needs_neural_engine(trained, lj_clip, tmp_path, capsys):
     assert main(["generate", str(lj_clip), "-o", str(tmp_path), "--checkpoint", str(trained[0])]) == 2
     assert "--engine neural" in capsys.readouterr().err

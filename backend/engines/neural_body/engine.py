@@ -35,18 +35,22 @@ class NeuralBodyGenerator:
         self.single_thread = device == "cpu" and n_params < SINGLE_THREAD_MAX_PARAMS
 
     def generate(self, analysis: SpeechAnalysis, rng: np.random.Generator, control: JobControl | None,
-                 prompts_path: str | None = None, sampling: SamplingParams = SamplingParams()
-                 ) -> tuple[np.ndarray, np.ndarray]:
+                 prompts_path: str | None = None, sampling: SamplingParams = SamplingParams(),
+                 speaker: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         if analysis.samples is None:
             raise UserError("the neural body engine needs the audio waveform (SpeechAnalysis.samples)")
+        trained = self.payload.get("meta", {}).get("speakers")
+        if speaker is not None and trained is not None and speaker not in trained:
+            raise UserError(f"{self.path.name} was not trained on speaker {speaker}: choose one of "
+                            f"{', '.join(map(str, trained))}")
         known = prompts_as_known(prompts_path, analysis.n_frames) if prompts_path else None
         seed = int(rng.integers(2**63 - 1))
         threads = torch.get_num_threads()
         if self.single_thread:
             torch.set_num_threads(1)
         try:
-            out = generate_motion(self.model, analysis.samples, analysis.n_frames, seed, sampling=sampling,
-                                  known=known, control=control)
+            out = generate_motion(self.model, analysis.samples, analysis.n_frames, seed, speaker=speaker,
+                                  sampling=sampling, known=known, control=control)
         finally:
             torch.set_num_threads(threads)
         return out.poses, out.trans

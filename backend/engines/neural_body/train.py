@@ -179,6 +179,7 @@ def train_body(windows: WindowSet, out: str | Path, cfg: NeuralBodyConfig, sched
         # an untrained speaker embedding is noise added to every frame: default to one the data has
         speaker = int(np.bincount(windows.speaker).argmax()) if len(windows.speaker) else 0
         cfg = replace(cfg, transformer=replace(cfg.transformer, default_speaker=speaker))
+        meta["speakers"] = sorted({int(v) for v in windows.speaker})
         torch.manual_seed(sched.seed)  # the initial weights, too, come from the schedule's seed
         model = NeuralBodyModel(cfg).to(device)
         flat = torch.from_numpy(windows.motion.reshape(-1, windows.motion.shape[-1]))
