@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from ...errors import UserError
+from ..torch_files import read_tagged
 from .config import PART_WIDTHS, NeuralBodyConfig
 from .global_motion import GlobalMotionNet
 from .transformer import MaskedGestureTransformer
@@ -74,15 +75,7 @@ def save_checkpoint(path: str | Path, model: NeuralBodyModel, meta: dict, train:
 def read_checkpoint(path: str | Path) -> dict:
     """The raw payload (CPU tensors); UserError for anything that is not a body checkpoint."""
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"body checkpoint not found: {path}")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's to fix
-        raise UserError(f"{path.name} is not a readable checkpoint ({exc.__class__.__name__}); "
-                        "make one with `python -m backend train-body`") from None
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise UserError(f"{path.name} is not a neural body checkpoint (made by `train-body`)")
+    payload = read_tagged(path, CHECKPOINT_FORMAT, "body checkpoint", "python -m backend train-body")
     if int(payload.get("version", 0)) > CHECKPOINT_VERSION:
         raise UserError(f"{path.name} was written by a newer Orator (format version {payload['version']})")
     return payload

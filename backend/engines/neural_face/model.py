@@ -164,16 +164,10 @@ def save_checkpoint(path: str | Path, model: NeuralFaceModel, style_names: list[
 def load_checkpoint(path: str | Path, device: str = "cpu") -> tuple[NeuralFaceModel, dict]:
     """Rebuild the model from a checkpoint (never unpickles code: weights_only=True). → (model in eval mode, payload)."""
     from ...errors import UserError
+    from ..torch_files import read_tagged
 
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"face checkpoint not found: {path}")
-    try:
-        payload = torch.load(path, map_location=device, weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's to fix
-        raise UserError(f"{path.name} is not a readable face checkpoint ({exc.__class__.__name__})") from None
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise UserError(f"{path.name} is not an Orator neural face checkpoint")
+    payload = read_tagged(path, CHECKPOINT_FORMAT, "face checkpoint", "python -m backend train-face", device)
     if list(payload.get("channels", [])) != list(SPEECH_CHANNELS):
         raise UserError(f"{path.name} drives different ARKit channels than this version of Orator")
     model = NeuralFaceModel(FaceModelConfig.from_dict(payload["config"]))

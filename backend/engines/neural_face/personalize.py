@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from ...errors import UserError
+from ..torch_files import read_tagged
 from ...formats.arkit import NUM_ARKIT
 from .channels import SPEECH_CHANNELS, SPEECH_INDEX
 from .features import FEATURE_FPS, motion_rate_log_mel
@@ -210,15 +211,7 @@ def save_style(path: str | Path, style: FaceStyle, config: FaceModelConfig) -> P
 def load_style(path: str | Path, config: FaceModelConfig) -> FaceStyle:
     """Read a .orstyle file safely and check it fits the model; anything wrong is a one-line UserError."""
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"face style file not found: {path}")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's to fix
-        raise UserError(f"{path.name} is not a readable face style file ({exc.__class__.__name__}): "
-                        "make one with `python -m backend personalize`") from None
-    if not isinstance(payload, dict) or payload.get("format") != STYLE_FORMAT:
-        raise UserError(f"{path.name} is not an Orator face style file: make one with `python -m backend personalize`")
+    payload = read_tagged(path, STYLE_FORMAT, "face style file", "python -m backend personalize")
     if payload.get("version") != STYLE_VERSION or list(payload.get("channels", [])) != list(SPEECH_CHANNELS):
         raise UserError(f"{path.name} was made by a different version of Orator: personalise again")
     expected = {"embedding": (config.d_model,), "basis_weight_delta": (config.n_channels, config.hidden),
