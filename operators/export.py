@@ -15,6 +15,7 @@ from pathlib import Path
 import bpy
 
 from .apply_take import SceneEdits, active_take, take_actions, use_take
+from .settings import character_chosen
 
 
 @dataclass(frozen=True)
@@ -131,8 +132,7 @@ class ORATOR_OT_export(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        if context.scene.orator.armature is None:
-            cls.poll_message_set("Choose a character first")
+        if not character_chosen(cls, context):
             return False
         if context.mode != "OBJECT":
             cls.poll_message_set("Switch to Object Mode first")

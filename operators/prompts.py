@@ -25,6 +25,7 @@ from ..rigs.blender.pose import describe_armature
 from ..rigs.face_map import match_arkit_shape_keys
 from ..rigs.prompt_capture import PARTS, bone_joint_mask, part_joint_mask, rig_pose_to_smplx
 from ..rigs.skeletons import detect_skeleton
+from .settings import character_chosen
 
 MOTION_FPS = 30
 MARKER_PREFIX = "prompt: "
@@ -310,10 +311,7 @@ class ORATOR_OT_add_prompt(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        if context.scene.orator.armature is None:
-            cls.poll_message_set("Choose a character first")
-            return False
-        return True
+        return character_chosen(cls, context)
 
     def execute(self, context):
         scene = context.scene
@@ -351,7 +349,7 @@ class ORATOR_OT_remove_prompt(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        return context.scene.orator.armature is not None
+        return character_chosen(cls, context)
 
     def execute(self, context):
         armature_obj = context.scene.orator.armature

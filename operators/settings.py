@@ -6,6 +6,14 @@ import bpy
 from ..backend.options import EMOTIONS, MAX_TAKES
 
 
+def character_chosen(cls, context) -> bool:
+    """Operator poll: a character is chosen in the sidebar; else the tooltip says to choose one."""
+    if context.scene.orator.armature is None:
+        cls.poll_message_set("Choose a character first")
+        return False
+    return True
+
+
 def _is_armature(_self, obj) -> bool:
     return obj.type == "ARMATURE"
 

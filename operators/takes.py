@@ -4,6 +4,7 @@ from __future__ import annotations
 import bpy
 
 from .apply_take import take_actions, use_take
+from .settings import character_chosen
 
 
 class ORATOR_OT_use_take(bpy.types.Operator):
@@ -17,10 +18,7 @@ class ORATOR_OT_use_take(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        if context.scene.orator.armature is None:
-            cls.poll_message_set("Choose a character first")
-            return False
-        return True
+        return character_chosen(cls, context)
 
     def execute(self, context):
         settings = context.scene.orator

@@ -13,6 +13,14 @@ class OratorPanel:
     bl_category = "Orator"
 
 
+class CharacterPanel(OratorPanel):
+    """A sub-panel shown once a character is chosen."""
+
+    @classmethod
+    def poll(cls, context):
+        return context.scene.orator.armature is not None
+
+
 class ORATOR_PT_main(OratorPanel, bpy.types.Panel):
     bl_idname = "ORATOR_PT_main"
     bl_label = "Orator"
@@ -53,14 +61,10 @@ class ORATOR_PT_main(OratorPanel, bpy.types.Panel):
             layout.operator("orator.generate_from_audio", icon="SPEAKER")
 
 
-class ORATOR_PT_takes(OratorPanel, bpy.types.Panel):
+class ORATOR_PT_takes(CharacterPanel, bpy.types.Panel):
     bl_idname = "ORATOR_PT_takes"
     bl_label = "Takes"
     bl_parent_id = "ORATOR_PT_main"
-
-    @classmethod
-    def poll(cls, context):
-        return context.scene.orator.armature is not None
 
     def draw(self, context):
         layout = self.layout
@@ -75,17 +79,13 @@ class ORATOR_PT_takes(OratorPanel, bpy.types.Panel):
                             depress=action == playing).action_name = action.name
 
 
-class ORATOR_PT_prompts(OratorPanel, bpy.types.Panel):
+class ORATOR_PT_prompts(CharacterPanel, bpy.types.Panel):
     """Prompt mode: pose the character, Add Prompt; every take then holds that pose there."""
 
     bl_idname = "ORATOR_PT_prompts"
     bl_label = "Prompts"
     bl_parent_id = "ORATOR_PT_main"
     bl_options = {"DEFAULT_CLOSED"}
-
-    @classmethod
-    def poll(cls, context):
-        return context.scene.orator.armature is not None
 
     def draw(self, context):
         layout = self.layout
