@@ -21,12 +21,15 @@ import numpy as np
 from ...analysis import SpeechAnalysis
 from ...formats.hand_pose import hand_shape, mirror_hand
 from ...formats.smplx_joints import JOINT_INDEX, NUM_JOINTS, PELVIS_REST_HEIGHT, REST_OFFSETS
-from ...motion.rotations import quat_multiply, quat_to_axis_angle, quat_to_matrix, matrix_to_quat
+from ...motion.dynamics import enforce_dynamics
+from ...motion.rotations import (axis_angle_to_quat, quat_multiply, quat_to_axis_angle, quat_to_matrix,
+                                 matrix_to_quat)
 from ...options import EMOTIONS
 from ...progress import JobControl
-from .gestures import GESTURES, MAX_COUNT, READY_POSE, REST_POSES, GestureKind, HandKey
+from .gestures import (BEHIND_MIN_PAUSE_S, BEHIND_VIA, GESTURES, MAX_COUNT, READY_POSE, REST_POSES, REST_WEIGHTS,
+                       GestureKind, HandKey)
 from .idle import (IdleParams, catmull_rom_velocities, idle_layer, interpolate_hermite, interpolate_min_jerk,
-                   min_jerk, smooth_noise)
+                   micro_motion, min_jerk, smooth_noise)
 
 FPS = 30
 _CHUNK_FRAMES = 4096
@@ -41,6 +44,12 @@ _GESTURE_FLOOR_Y = -0.15
 # Where the elbow points (left arm, chest frame): out, down and back.
 _ELBOW_POLE = np.array([0.35, -0.45, -0.8]) / np.linalg.norm([0.35, -0.45, -0.8])
 _N_HAND_CHANNELS = 6 + 45  # wrist xyz, twist/flex/deviation (deg), 15 finger joints × 3
+# Peak speeds a key-to-key transition may reach (minimum-jerk peak 1.875 Δ/Δt): wrist m/s, forearm
+# twist and wrist flexion/deviation deg/s. Chosen so shoulder and elbow p99 stay below real mocap's
+# (2.4 / 6 rad/s, docs/metrics.md); with the old free transitions a palm-up → palm-down change in
+# 0.2 s rolled the forearm at 13 rad/s and wrists reached 4.9 m/s.
+_KEY_SPEED_CAPS = ((slice(0, 3), 0.8), (slice(3, 4), 200.0), (slice(4, 5), 220.0), (slice(5, 6), 160.0))
+_MIN_JERK_PEAK = 1.875
 
 
 @dataclass(frozen=True)
@@ -429,6 +438,21 @@ def silence_intervals(analysis: SpeechAnalysis, min_s: float) -> np.ndarray:
     return gaps[gaps[:, 1] - gaps[:, 0] > min_s]
 
 
+REST_NAMES = tuple(REST_POSES)
+
+
+def choose_rests(silences: np.ndarray, emotion: str, intensity: float, rng: np.random.Generator) -> np.ndarray:
+    """(M,) index into REST_NAMES for each long pause (M, 2), emotion-weighted; behind only in long ones."""
+    k = float(np.clip(intensity, 0.0, 1.0))
+    w = np.array([(1 - k) * REST_WEIGHTS[n][0] + k * REST_WEIGHTS[n][EMOTIONS.index(emotion)] for n in REST_NAMES])
+    long_enough = (silences[:, 1] - silences[:, 0] >= BEHIND_MIN_PAUSE_S) if len(silences) else np.zeros(0, bool)
+    out = np.empty(len(silences), dtype=int)
+    for i in range(len(silences)):
+        wi = w * np.array([1.0, 1.0, float(long_enough[i])])
+        out[i] = rng.choice(len(REST_NAMES), p=wi / wi.sum())
+    return out
+
+
 def _hand_track(plan: list[PlannedGesture], hand: str, style: EmotionStyle, params: BodyParams,
                 silences: np.ndarray, rest_choice: np.ndarray, duration: float
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -437,8 +461,9 @@ def _hand_track(plan: list[PlannedGesture], hand: str, style: EmotionStyle, para
     The hand stops only at stroke apexes and in rest poses; preparation flows into the stroke and the
     hold drifts into the retraction, so speed minima (motion beats) fall on the stressed syllables.
     """
-    rest_keys = [_key_vector(REST_POSES[name]) for name in ("arms_down", "hands_together")]
+    rest_keys = [_key_vector(REST_POSES[name]) for name in REST_NAMES]
     ready = _key_vector(READY_POSE)
+    behind, via = rest_keys[REST_NAMES.index("hands_behind")], _key_vector(BEHIND_VIA)
 
     def silence_at(t: float) -> int:
         """Index of the long pause containing t, or −1."""
@@ -455,6 +480,13 @@ def _hand_track(plan: list[PlannedGesture], hand: str, style: EmotionStyle, para
 
     def add(t: float, v: np.ndarray, flow: float = 0.0) -> None:
         if t > keys_t[-1] + 1e-3:
+            to_behind, from_behind = v is behind and keys_v[-1] is not behind, keys_v[-1] is behind and v is not behind
+            if (to_behind or from_behind) and keys_v[-1] is not via:  # around the hip, not through it
+                t_via = keys_t[-1] + min(0.45 if to_behind else t - keys_t[-1] - 0.55, 0.5 * (t - keys_t[-1]))
+                if t_via > keys_t[-1] + 1e-3 and t_via < t - 1e-3:
+                    keys_t.append(t_via)
+                    keys_v.append(via)
+                    keys_flow.append(0.6)
             keys_t.append(t)
             keys_v.append(v)
             keys_flow.append(flow)
@@ -466,15 +498,24 @@ def _hand_track(plan: list[PlannedGesture], hand: str, style: EmotionStyle, para
     for i, g in enumerate(mine):
         next_start = mine[i + 1].stroke_start if i + 1 < len(mine) else np.inf
         gap = g.stroke_start - hold_end
+        prep_w, stroke_w = _gesture_wrists(g, style)
+        prep_key = _key_vector(g.kind.prep, None, prep_w)
         if hold_v is None or gap > retract_s + prep_s + 0.25:
+            # Going to a rest and back takes as long as the speed caps need: a rest too far for this
+            # pause becomes the ready pose, so the hands are still (not in transit) mid-pause.
+            rest = rest_at(hold_end + 0.5 * gap if hold_v is not None else g.stroke_start - prep_s)
+            t_in = travel_s(hold_v, rest, retract_s, behind) if hold_v is not None else 0.0
+            t_out = travel_s(rest, prep_key, prep_s, behind)
+            if hold_v is not None and t_in + t_out + 0.3 > gap and rest is not ready:
+                rest = ready
+                t_in, t_out = travel_s(hold_v, rest, retract_s, behind), travel_s(rest, prep_key, prep_s, behind)
             if hold_v is not None:
-                add(hold_end + retract_s, rest_at(hold_end + 0.5 * gap))
-            add(g.stroke_start - prep_s, rest_at(g.stroke_start - prep_s))
+                add(hold_end + t_in, rest)
+            add(g.stroke_start - t_out, rest)
         elif gap > 0.4:  # co-articulation: a partial retraction toward the ready pose
             add(hold_end + 0.5 * gap, hold_v + 0.45 * (rest_at(hold_end + 0.5 * gap) - hold_v), flow=0.8)
-        prep_w, stroke_w = _gesture_wrists(g, style)
         stroke_v = _key_vector(g.kind.stroke, g.shape, stroke_w)
-        add(g.stroke_start, _key_vector(g.kind.prep, None, prep_w), flow=0.9)
+        add(g.stroke_start, prep_key, flow=0.9)
         add(g.apex, stroke_v)
         hold_end = max(min(g.hold_end, next_start - 0.1), g.apex + 0.03)
         pause = silence_at(next_start - prep_s) if np.isfinite(next_start) else silence_at(hold_end + retract_s)
@@ -484,12 +525,43 @@ def _hand_track(plan: list[PlannedGesture], hand: str, style: EmotionStyle, para
         hold_v = stroke_v + 0.12 * (prep_v - stroke_v)  # a hold relaxes a little
         add(hold_end, hold_v, flow=0.7)
     if hold_v is not None:
-        add(hold_end + retract_s, rest_at(hold_end + retract_s))
+        rest = rest_at(hold_end + retract_s)
+        add(hold_end + travel_s(hold_v, rest, retract_s, behind), rest)
     add(max(duration, keys_t[-1]) + 1.0, keys_v[-1])
     key_t, key_v = np.asarray(keys_t), np.stack(keys_v)
     if style.spine_pitch > 0:  # a slumped chest carries hands held in front lower: keep them off the groin
         key_v[:, 1] += np.maximum(key_v[:, 2], 0.0) * np.tan(np.radians(style.spine_pitch))
+    key_v = limit_key_speeds(key_t, key_v)
     return key_t, key_v, catmull_rom_velocities(key_t, key_v, np.asarray(keys_flow))
+
+
+def travel_s(a: np.ndarray, b: np.ndarray, at_least: float, behind: np.ndarray | None = None) -> float:
+    """Seconds a minimum-jerk move between hand keys a and b needs within _KEY_SPEED_CAPS (+ 10 %), at
+    least `at_least`; a move to or from `behind` (hands behind the back) goes round the hip: + 0.6 s."""
+    need = max(_MIN_JERK_PEAK * float(np.linalg.norm(b[sl] - a[sl])) / cap for sl, cap in _KEY_SPEED_CAPS)
+    extra = 0.6 if behind is not None and (a is behind) != (b is behind) else 0.0
+    return max(at_least, 1.1 * need) + extra
+
+
+def limit_key_speeds(key_t: np.ndarray, key_v: np.ndarray, caps=_KEY_SPEED_CAPS) -> np.ndarray:
+    """Keys (K,), (K, C) → (K, C) where no transition's minimum-jerk peak exceeds its channel cap.
+
+    Timing is kept (apexes stay on the stressed syllables); a key too far from the previous one for
+    the time between them is pulled toward it, so a fast transition becomes a smaller one.
+    """
+    v = np.array(key_v, dtype=np.float64)
+    for k in range(1, len(v)):
+        dt = key_t[k] - key_t[k - 1]
+        for sl, cap in caps:
+            d = v[k, sl] - v[k - 1, sl]
+            dist = float(np.linalg.norm(d))
+            allowed = cap * dt / _MIN_JERK_PEAK
+            if dist > allowed:
+                v[k, sl] = v[k - 1, sl] + d * (allowed / dist)
+    return v
+
+
+_MAX_NOD_DEG = 9.0
 
 
 def _accent_kernel(fps: float) -> tuple[np.ndarray, int]:
@@ -521,6 +593,9 @@ def accent_curves(plan: list[PlannedGesture], analysis: SpeechAnalysis, style: E
         impulses[analysis.frame_of(t), 0] += params.nod_deg * style.nod * min(s, 1.0)
         if rng.random() < 0.25:  # an occasional tilt with the nod
             impulses[analysis.frame_of(t), 2] += rng.choice((-1.0, 1.0)) * 2.0 * min(s, 1.0)
+    # A nod rises in 0.18 s: above ≈ 9° the neck and head pass real mocap's p99 (0.95 rad/s) — angry
+    # full-intensity fist beats asked for 18°.
+    impulses[:, 0] = np.clip(impulses[:, 0], -_MAX_NOD_DEG, _MAX_NOD_DEG)
     kernel, peak = _accent_kernel(analysis.fps)
     out = np.empty_like(impulses)
     for c in range(impulses.shape[1]):
@@ -557,7 +632,7 @@ class BodyChannels:
 
 
 _SPINE_SHARE = ((3, 0.35), (6, 0.35), (9, 0.30))
-_HEAD_SHARE = ((12, 0.4), (15, 0.6))
+_HEAD_SHARE = ((12, 0.5), (15, 0.5))  # 0.4/0.6 put angry nods' head p99 at 1.5 × real
 _IDENTITY = np.array([1.0, 0.0, 0.0, 0.0])
 
 
@@ -612,7 +687,7 @@ def generate_body(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
         return np.zeros((0, NUM_JOINTS, 3), np.float32), np.zeros((0, 3), np.float32)
     plan = plan_gestures(analysis, style, emotion, intensity, rng, params)
     silences = silence_intervals(analysis, params.pause_rest_s)
-    rest_choice = (rng.random(len(silences)) < (0.3 if emotion != "sad" else 0.6)).astype(int)
+    rest_choice = choose_rests(silences, emotion, intensity, rng)
     tracks = {h: _hand_track(plan, h, style, params, silences, rest_choice, analysis.duration)
               for h in ("left", "right")}
     accents = accent_curves(plan, analysis, style, rng, params)
@@ -625,6 +700,7 @@ def generate_body(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
     speaking = np.convolve(np.asarray(analysis.speech, dtype=np.float64), np.ones(31) / 31)[15:15 + n]
     liveliness = 0.25 + 0.75 * speaking  # hands resting in pauses drift less
     drift *= liveliness[:, None]
+    micro = micro_motion(n, fps, rng, 0.5 + 0.5 * speaking)
     if control is not None:
         control.check()
 
@@ -660,8 +736,14 @@ def generate_body(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
             protraction=style.protraction + 0.6 * follow * np.maximum(wrists[:, :, 2] - 0.25, 0.0),
             hands=hands,
         )
-        poses[sl] = channels_to_poses(ch)
+        chunk = channels_to_poses(ch)
+        for name, offset in micro.items():  # living micro-motion on top of the planned rotations
+            j = _J[name]
+            chunk[:, j] = quat_to_axis_angle(quat_multiply(axis_angle_to_quat(chunk[:, j]),
+                                                           axis_angle_to_quat(offset[sl])))
+        poses[sl] = chunk
         trans[sl] = pelvis_pos
         if control is not None:
             control.report(f1 / n, "body")
-    return poses, trans
+    # Safety net over the whole take: human joint ranges, continuous twist, real speed envelope.
+    return enforce_dynamics(poses, fps), trans

@@ -156,10 +156,22 @@ GESTURE_INDEX: dict[str, int] = {g.name: i for i, g in enumerate(GESTURES)}
 
 # Rest poses for pauses: arms hanging relaxed at the sides (palms toward the thighs), or hands loosely
 # together in front of the navel with the elbows bent about 90° (never lower: that reads as the groin).
+# Or hands loosely clasped behind the back at the sacrum (palms facing back); the hand goes there and
+# back past the hip (BEHIND_VIA), never through it.
 REST_POSES: dict[str, HandKey] = {
     "arms_down": HandKey((0.21, -0.34, 0.02), twist=0, flex=0),
     "hands_together": HandKey((0.07, -0.12, 0.23), twist=5, flex=10),
+    "hands_behind": HandKey((0.07, -0.27, -0.17), twist=40, flex=10),
 }
+BEHIND_VIA = HandKey((0.23, -0.29, -0.09), twist=20, flex=5)
+# How often each rest is chosen for a long pause, per emotion (options.EMOTIONS order); hands behind
+# only in pauses of at least BEHIND_MIN_PAUSE_S (the way there and back takes ≈ 1 s).
+REST_WEIGHTS: dict[str, tuple[float, float, float, float, float]] = {
+    "arms_down": (0.45, 0.5, 0.3, 0.45, 0.5),
+    "hands_together": (0.3, 0.3, 0.55, 0.2, 0.35),
+    "hands_behind": (0.25, 0.2, 0.15, 0.35, 0.15),
+}
+BEHIND_MIN_PAUSE_S = 2.2
 # Where a hand waits during short gaps inside speech: lowered to the belly, still in gesture space.
 READY_POSE = HandKey((0.18, -0.17, 0.21), twist=10, flex=5)
 MAX_COUNT = 4  # counting gestures show up to this many fingers
