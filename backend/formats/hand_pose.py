@@ -14,6 +14,7 @@ accurate enough at these angles and keeps the authoring readable.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -101,8 +102,16 @@ def hand_shape(name: str, side: str) -> np.ndarray:
     """
     if side not in ("left", "right"):
         raise ValueError(f"side must be 'left' or 'right', got {side!r}")
-    relative = HAND_SHAPES[name].left_absolute() - RELAXED.left_absolute()
-    return relative if side == "left" else mirror_hand(relative)
+    relative = _left_relative(name)
+    return relative.copy() if side == "left" else mirror_hand(relative)
+
+
+@lru_cache(maxsize=None)
+def _left_relative(name: str) -> np.ndarray:
+    """Cached: the body engine asks for a shape per key (hundreds per minute of speech)."""
+    out = HAND_SHAPES[name].left_absolute() - RELAXED.left_absolute()
+    out.setflags(write=False)
+    return out
 
 
 def to_flat_hand(relative: np.ndarray) -> np.ndarray:

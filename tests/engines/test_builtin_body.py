@@ -239,7 +239,7 @@ def test_silence_is_rest_pose_with_idle_motion_only():
     _, pos = fk(poses, trans)
     rel = pos[:, list(WRISTS)] - pos[:, [J["spine3"]]]
     assert rel[..., 1].max() < -0.08
-    assert np.ptp(rel, axis=0).max() < 0.06       # only idle drift, no gestures
+    assert np.ptp(rel, axis=0).max() < 0.1        # only idle drift and micro-motion over 20 s, no gestures
     assert np.ptp(trans[:, [0, 2]], axis=0).max() > 0.005  # but it breathes and shifts weight
     assert upper_body_angular_speed(poses, FPS) < 0.5 * 0.65
 
@@ -362,13 +362,15 @@ def test_collars_rest_near_zero(neutral_take, conversation):
     """No shrug at rest: collars move only with breathing and raised hands."""
     poses, _, _ = neutral_take
     collars = np.linalg.norm(poses[:, [J["left_collar"], J["right_collar"]]], axis=-1)
-    assert np.median(collars) < 0.05 and collars.max() < 0.25  # shrug gestures and raised hands only
+    # living micro-motion keeps collars within a few degrees (real mocap: 4–7° spread, metrics.md)
+    assert np.median(collars) < 0.08 and collars.max() < 0.25  # shrug gestures and raised hands only
     silent = ~np.asarray(conversation.speech, dtype=bool)
-    assert np.percentile(collars[silent], 90) < 0.05
+    assert np.percentile(collars[silent], 90) < 0.1
 
 
-def test_rest_poses_hang_at_the_sides_or_rest_at_the_navel():
-    """arms_down: wrists beside the thighs; hands_together: wrists above the hip joints, elbows ≈ 90°."""
+def test_rest_poses_hang_at_the_sides_rest_at_the_navel_or_behind_the_back():
+    """arms_down: wrists beside the thighs; hands_together: wrists above the hip joints, elbows ≈ 90°;
+    hands_behind: wrists behind the pelvis, near the midline, elbows bent back."""
     silent = replace(synthetic_analysis(6.0, speech_spans=[]), stresses=np.zeros(0), stress_strength=np.zeros(0),
                      onsets=np.zeros(0), pitch_accents=np.zeros(0), accent_strength=np.zeros(0))
     seen = set()
@@ -377,14 +379,18 @@ def test_rest_poses_hang_at_the_sides_or_rest_at_the_navel():
         _, pos = fk(poses, trans)
         wrist = pos[:, list(WRISTS)] - pos[:, [J["pelvis"]]]
         elbow = np.degrees(np.linalg.norm(poses[:, [J["left_elbow"], J["right_elbow"]]], axis=-1))
-        if np.abs(wrist[..., 0]).min() > 0.15:  # at the sides
+        if wrist[..., 2].max() < -0.1:  # behind the back
+            seen.add("hands_behind")
+            assert np.all(np.abs(wrist[..., 0]) < 0.15) and np.all(wrist[..., 1] < 0.15)
+            assert np.all(wrist[..., 2] > -0.3)  # resting on the back, not reaching out behind
+        elif np.abs(wrist[..., 0]).min() > 0.15:  # at the sides
             seen.add("arms_down")
             assert np.all(wrist[..., 2] < 0.08) and np.all(wrist[..., 1] < 0.0)
         else:
             seen.add("hands_together")
             assert np.all(wrist[..., 1] > 0.12) and np.all(np.abs(wrist[..., 0]) < 0.12)
             assert np.all((elbow > 65) & (elbow < 110))
-    assert seen == {"arms_down", "hands_together"}
+    assert seen == {"arms_down", "hands_together", "hands_behind"}
 
 
 @pytest.mark.parametrize("emotion", ["neutral", "sad", "angry"])

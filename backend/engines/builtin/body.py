@@ -50,6 +50,7 @@ _N_HAND_CHANNELS = 6 + 45  # wrist xyz, twist/flex/deviation (deg), 15 finger jo
 # 0.2 s rolled the forearm at 13 rad/s and wrists reached 4.9 m/s.
 _KEY_SPEED_CAPS = ((slice(0, 3), 0.8), (slice(3, 4), 200.0), (slice(4, 5), 220.0), (slice(5, 6), 160.0))
 _MIN_JERK_PEAK = 1.875
+_ARC_OUT_X = 0.25  # wrist x halfway between the sides and gesture space (chest frame)
 
 
 @dataclass(frozen=True)
@@ -464,6 +465,7 @@ def _hand_track(plan: list[PlannedGesture], hand: str, style: EmotionStyle, para
     rest_keys = [_key_vector(REST_POSES[name]) for name in REST_NAMES]
     ready = _key_vector(READY_POSE)
     behind, via = rest_keys[REST_NAMES.index("hands_behind")], _key_vector(BEHIND_VIA)
+    arms_down = rest_keys[REST_NAMES.index("arms_down")]
 
     def silence_at(t: float) -> int:
         """Index of the long pause containing t, or −1."""
@@ -487,6 +489,15 @@ def _hand_track(plan: list[PlannedGesture], hand: str, style: EmotionStyle, para
                     keys_t.append(t_via)
                     keys_v.append(via)
                     keys_flow.append(0.6)
+            elif (v is arms_down) != (keys_v[-1] is arms_down) and max(v[2], keys_v[-1][2]) > 0.1 \
+                    and t - keys_t[-1] > 0.3:
+                # Lowering from gesture space to the sides swings out in an arc: on the straight line
+                # the forearm points across the belly and the fingers pass in front of the groin.
+                mid = 0.5 * (v + keys_v[-1])
+                mid[0] = max(mid[0], _ARC_OUT_X)
+                keys_t.append(0.5 * (t + keys_t[-1]))
+                keys_v.append(mid)
+                keys_flow.append(0.8)
             keys_t.append(t)
             keys_v.append(v)
             keys_flow.append(flow)
@@ -700,7 +711,7 @@ def generate_body(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
     speaking = np.convolve(np.asarray(analysis.speech, dtype=np.float64), np.ones(31) / 31)[15:15 + n]
     liveliness = 0.25 + 0.75 * speaking  # hands resting in pauses drift less
     drift *= liveliness[:, None]
-    micro = micro_motion(n, fps, rng, 0.5 + 0.5 * speaking)
+    micro = micro_motion(n, fps, rng, 0.5 + 0.5 * speaking, 0.3 + 0.7 * speaking)
     if control is not None:
         control.check()
 

@@ -158,17 +158,23 @@ MICRO_MOTION: dict[str, tuple[tuple[float, float, float], float]] = {
     "left_collar": ((1.2, 3.4, 3.8), 0.45),
     "left_shoulder": ((3.3, 2.9, 2.9), 0.55),
     "left_elbow": ((5.0, 5.0, 3.2), 0.5),
-    "left_wrist": ((4.0, 3.0, 5.0), 0.45),
+    "left_wrist": ((4.0, 2.0, 4.0), 0.45),
 }
 
 
+_ARM_JOINTS = ("left_shoulder", "left_elbow", "left_wrist")
+
+
 def micro_motion(n_frames: int, fps: float, rng: np.random.Generator, activity: np.ndarray,
+                 arm_activity: np.ndarray | None = None,
                  table: dict[str, tuple[tuple[float, float, float], float]] = MICRO_MOTION
                  ) -> dict[str, np.ndarray]:
     """Joint name (both sides for left_* entries) → (n_frames, 3) small axis-angle offsets in radians.
 
-    activity (n_frames,) scales the wandering (≈ 1 while speaking, lower in pauses).
+    activity (n_frames,) scales the wandering (≈ 1 while speaking, lower in pauses); arm_activity
+    (default: activity) does so for shoulders, elbows and wrists (hands at rest are stiller).
     """
+    arm_activity = activity if arm_activity is None else arm_activity
     out = {}
     for name, (amp, period) in table.items():
         names = (name, "right_" + name.removeprefix("left_")) if name.startswith("left_") else (name,)
@@ -176,5 +182,5 @@ def micro_motion(n_frames: int, fps: float, rng: np.random.Generator, activity: 
             curve = smooth_noise(n_frames, fps, period, rng, 3) * np.radians(amp)
             if joint.startswith("right_"):
                 curve *= np.array([1.0, -1.0, -1.0])  # same anatomical directions as the left side
-            out[joint] = curve * activity[:, None]
+            out[joint] = curve * (arm_activity if name in _ARM_JOINTS else activity)[:, None]
     return out
