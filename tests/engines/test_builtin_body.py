@@ -236,10 +236,13 @@ def test_silence_is_rest_pose_with_idle_motion_only():
     silent = replace(synthetic_analysis(20.0, speech_spans=[]), stresses=np.zeros(0), stress_strength=np.zeros(0),
                      onsets=np.zeros(0), pitch_accents=np.zeros(0), accent_strength=np.zeros(0))
     poses, trans = generate_body(silent, "neutral", 0.5, np.random.default_rng(3))
-    _, pos = fk(poses, trans)
+    rot, pos = fk(poses, trans)
     rel = pos[:, list(WRISTS)] - pos[:, [J["spine3"]]]
     assert rel[..., 1].max() < -0.08
-    assert np.ptp(rel, axis=0).max() < 0.1        # only idle drift and micro-motion over 20 s, no gestures
+    # in the chest's frame (the slow posture sway of the trunk carries the hands along): only idle drift
+    # and micro-motion over 20 s, no gestures
+    chest = np.einsum("tji,tpj->tpi", rot[:, J["spine3"]], rel)
+    assert np.ptp(chest, axis=0).max() < 0.08
     assert np.ptp(trans[:, [0, 2]], axis=0).max() > 0.005  # but it breathes and shifts weight
     assert upper_body_angular_speed(poses, FPS) < 0.5 * 0.65
 

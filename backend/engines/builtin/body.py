@@ -50,7 +50,10 @@ _N_HAND_CHANNELS = 6 + 45  # wrist xyz, twist/flex/deviation (deg), 15 finger jo
 # 0.2 s rolled the forearm at 13 rad/s and wrists reached 4.9 m/s.
 _KEY_SPEED_CAPS = ((slice(0, 3), 0.8), (slice(3, 4), 200.0), (slice(4, 5), 220.0), (slice(5, 6), 160.0))
 _MIN_JERK_PEAK = 1.875
-_ARC_OUT_X = 0.25  # wrist x halfway between the sides and gesture space (chest frame)
+_ARC_OUT_X = 0.25
+_HANG_BLOCK_S = 4.0
+_HANG_MIN_X, _HANG_FLOOR_FROM_Y = 0.23, -0.2
+_HANG_PROBABILITY = 0.45  # wrist x halfway between the sides and gesture space (chest frame)
 
 
 @dataclass(frozen=True)
@@ -455,7 +458,8 @@ def choose_rests(silences: np.ndarray, emotion: str, intensity: float, rng: np.r
 
 
 def _hand_track(plan: list[PlannedGesture], hand: str, style: EmotionStyle, params: BodyParams,
-                silences: np.ndarray, rest_choice: np.ndarray, duration: float
+                silences: np.ndarray, rest_choice: np.ndarray, duration: float,
+                hang_blocks: np.ndarray | None = None
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Key times (K,), values and velocities (K, _N_HAND_CHANNELS) of one hand (left-hand authoring).
 
@@ -474,7 +478,11 @@ def _hand_track(plan: list[PlannedGesture], hand: str, style: EmotionStyle, para
 
     def rest_at(t: float) -> np.ndarray:
         i = silence_at(t)
-        return rest_keys[int(rest_choice[i])] if i >= 0 else ready
+        if i >= 0:
+            return rest_keys[int(rest_choice[i])]
+        block = int(t // _HANG_BLOCK_S)
+        hang = hang_blocks is not None and 0 <= block < len(hang_blocks) and hang_blocks[block]
+        return arms_down if hang else ready
 
     keys_t: list[float] = [-1.0]
     keys_v: list[np.ndarray] = [rest_at(0.0)]
@@ -524,7 +532,9 @@ def _hand_track(plan: list[PlannedGesture], hand: str, style: EmotionStyle, para
                 add(hold_end + t_in, rest)
             add(g.stroke_start - t_out, rest)
         elif gap > 0.4:  # co-articulation: a partial retraction toward the ready pose
-            add(hold_end + 0.5 * gap, hold_v + 0.45 * (rest_at(hold_end + 0.5 * gap) - hold_v), flow=0.8)
+            toward = rest_at(hold_end + 0.5 * gap)
+            toward = ready if toward is arms_down else toward  # part-way to the sides is in front of the groin
+            add(hold_end + 0.5 * gap, hold_v + 0.45 * (toward - hold_v), flow=0.8)
         stroke_v = _key_vector(g.kind.stroke, g.shape, stroke_w)
         add(g.stroke_start, prep_key, flow=0.9)
         add(g.apex, stroke_v)
@@ -699,7 +709,10 @@ def generate_body(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
     plan = plan_gestures(analysis, style, emotion, intensity, rng, params)
     silences = silence_intervals(analysis, params.pause_rest_s)
     rest_choice = choose_rests(silences, emotion, intensity, rng)
-    tracks = {h: _hand_track(plan, h, style, params, silences, rest_choice, analysis.duration)
+    # Between gestures inside speech a hand waits at the belly (ready) or hangs at the side, changing
+    # every few seconds: with the ready pose only, every frame of a minute had both hands in front.
+    hang = {h: rng.random(int(analysis.duration // _HANG_BLOCK_S) + 1) < _HANG_PROBABILITY for h in ("left", "right")}
+    tracks = {h: _hand_track(plan, h, style, params, silences, rest_choice, analysis.duration, hang[h])
               for h in ("left", "right")}
     accents = accent_curves(plan, analysis, style, rng, params)
     turns = head_turn_curves(analysis, rng, params)
@@ -729,6 +742,10 @@ def generate_body(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
             v[:, 4:6] += params.wrist_drift_deg * drift[sl, 8 + 2 * i:10 + 2 * i]
             angle = 2.0 * np.pi * t / orbit_period[i] + orbit_phase[i]
             v[:, 0:3] += params.wrist_orbit_m * liveliness[sl, None] * np.stack([np.cos(angle), np.sin(angle)], 1) @ orbit_axes[i].T
+            # A hanging hand's drift never brings it in front of the thighs (the groin from the front):
+            # wrists below the navel and not behind the back keep out to the side.
+            low = np.clip((_HANG_FLOOR_FROM_Y - v[:, 1]) / 0.08, 0.0, 1.0) * (v[:, 2] > -0.05)
+            v[:, 0] = np.maximum(v[:, 0], _HANG_MIN_X * low)
             hands[h] = v
         wrists = np.stack([hands["left"][:, 0:3], hands["right"][:, 0:3]], axis=1)  # (N, 2, 3)
         follow = params.collar_follow_deg_per_m

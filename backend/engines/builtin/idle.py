@@ -150,19 +150,19 @@ def idle_layer(n_frames: int, fps: float, rng: np.random.Generator, params: Idle
 # the real median while adding < 0.2 × the real p99. Left-side joint names; the right side uses
 # its own random curves with the same sizes.
 MICRO_MOTION: dict[str, tuple[tuple[float, float, float], float]] = {
-    "spine1": ((1.7, 1.2, 1.1), 0.55),
-    "spine2": ((1.6, 1.3, 1.1), 0.55),
+    "spine1": ((1.9, 1.35, 1.2), 0.55),
+    "spine2": ((1.7, 1.4, 1.2), 0.55),
     "spine3": ((0.7, 0.6, 0.6), 0.55),
-    "neck": ((2.1, 2.1, 1.3), 0.5),
-    "head": ((1.8, 2.0, 1.2), 0.5),
-    "left_collar": ((1.2, 3.4, 3.8), 0.45),
-    "left_shoulder": ((3.3, 2.9, 2.9), 0.55),
-    "left_elbow": ((5.0, 5.0, 3.2), 0.5),
+    "neck": ((2.3, 2.3, 1.4), 0.5),
+    "head": ((2.0, 2.2, 1.3), 0.5),
+    "left_collar": ((1.3, 3.8, 4.2), 0.45),
+    "left_shoulder": ((3.6, 3.2, 3.2), 0.55),
+    "left_elbow": ((5.8, 5.8, 3.6), 0.5),
     "left_wrist": ((4.0, 2.0, 4.0), 0.45),
 }
 
 
-_ARM_JOINTS = ("left_shoulder", "left_elbow", "left_wrist")
+_ARM_JOINTS = ("left_collar", "left_shoulder", "left_elbow", "left_wrist")
 
 
 def micro_motion(n_frames: int, fps: float, rng: np.random.Generator, activity: np.ndarray,
@@ -172,7 +172,7 @@ def micro_motion(n_frames: int, fps: float, rng: np.random.Generator, activity: 
     """Joint name (both sides for left_* entries) → (n_frames, 3) small axis-angle offsets in radians.
 
     activity (n_frames,) scales the wandering (≈ 1 while speaking, lower in pauses); arm_activity
-    (default: activity) does so for shoulders, elbows and wrists (hands at rest are stiller).
+    (default: activity) does so for collars, shoulders, elbows and wrists (hands at rest are stiller).
     """
     arm_activity = activity if arm_activity is None else arm_activity
     out = {}
