@@ -52,7 +52,7 @@ _KEY_SPEED_CAPS = ((slice(0, 3), 0.8), (slice(3, 4), 200.0), (slice(4, 5), 220.0
 _MIN_JERK_PEAK = 1.875
 _ARC_OUT_X = 0.25
 _HANG_BLOCK_S = 4.0
-_HANG_MIN_X, _HANG_FLOOR_FROM_Y = 0.23, -0.2
+_HANG_MIN_X, _HANG_FLOOR_FROM_Y = 0.25, -0.17
 _HANG_PROBABILITY = 0.45  # wrist x halfway between the sides and gesture space (chest frame)
 
 
