@@ -74,6 +74,9 @@ def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--speaker", type=int, metavar="ID",
                    help="neural body: whose gesture style, a speaker id the checkpoint was trained on "
                         "(BEAT2: the leading number of the file names; default: its most frequent speaker)")
+    g.add_argument("--smplx-model", metavar="SMPLX_NEUTRAL.npz",
+                   help="your SMPL-X model: motion.npz fingers are written relative to its mean hand "
+                        "(hands_meanl/r, as BEAT2 and smplx expect) instead of Orator's stand-in")
 
 
 def options_from_args(args: argparse.Namespace, transcript: str | None = None) -> GenerateOptions:
@@ -82,7 +85,8 @@ def options_from_args(args: argparse.Namespace, transcript: str | None = None) -
                            language=args.language, recognizer=args.recognizer, arkit_to_flame=args.arkit_to_flame, bvh=args.bvh,
                            device=args.device, face_style=args.face_style,
                            face_checkpoint=args.face_checkpoint, prompts=args.prompts,
-                           checkpoint=args.checkpoint, speaker=args.speaker).validated()
+                           checkpoint=args.checkpoint, speaker=args.speaker,
+                           smplx_model=getattr(args, "smplx_model", None)).validated()
 
 
 def read_transcript(args: argparse.Namespace) -> str | None:

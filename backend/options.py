@@ -31,6 +31,7 @@ class GenerateOptions:
     prompts: str | None = None         # masked keyframe prompts .npz (backend/prompts.py)
     checkpoint: str | None = None      # neural body model from `train-body`; None = the shipped one
     speaker: int | None = None         # neural body: a speaker id it was trained on; None = its default
+    smplx_model: str | None = None     # user's SMPL-X .npz: motion.npz fingers relative to its mean hand
 
     def validated(self) -> "GenerateOptions":
         """Return self after checking every field; raise UserError with an actionable line otherwise."""
@@ -68,6 +69,8 @@ class GenerateOptions:
                 raise UserError("a face checkpoint needs the neural face engine: add --face-engine neural")
             if not Path(self.face_checkpoint).is_file():
                 raise UserError(f"face checkpoint not found: {self.face_checkpoint}")
+        if self.smplx_model is not None and not Path(self.smplx_model).is_file():
+            raise UserError(f"SMPL-X model file not found: {self.smplx_model}")
         if self.prompts is not None and not Path(self.prompts).is_file():
             raise UserError(f"prompts file not found: {self.prompts}")
         if self.speaker is not None:

@@ -122,6 +122,9 @@ def write_generation(gen: Generation, out_dir: str | Path, options: GenerateOpti
     control = control or JobControl()
     out_dir = prepare_output_dir(out_dir)
     flame = load_arkit_to_flame(options.arkit_to_flame) if options.arkit_to_flame else None
+    from .formats.hand_pose import HAND_MEAN_STAND_IN, read_hand_mean
+    npz_hand_mean = read_hand_mean(options.smplx_model) if options.smplx_model else None
+    hand_mean_source = f"smplx model {Path(options.smplx_model).name}" if options.smplx_model else HAND_MEAN_STAND_IN
     hand_mean = None
     if options.bvh:
         from .formats.hand_pose import MEAN_RELAXED_HAND
@@ -134,7 +137,8 @@ def write_generation(gen: Generation, out_dir: str | Path, options: GenerateOpti
         expressions = perf.arkit @ flame if flame is not None else None
         entry = {"take": k,
                  "motion": str(write_motion_npz(folder / "motion.npz", perf.poses, perf.trans, perf.arkit,
-                                                expressions=expressions, fps=perf.fps)),
+                                                expressions=expressions, fps=perf.fps,
+                                                hand_mean=npz_hand_mean, hand_mean_source=hand_mean_source)),
                  "face_csv": str(write_livelink_csv(folder / "face_arkit.csv", perf.arkit,
                                                     head_and_eye_angles(perf.poses), fps=perf.fps))}
         if options.bvh:
@@ -153,6 +157,7 @@ def write_generation(gen: Generation, out_dir: str | Path, options: GenerateOpti
         "seed": options.seed,
         "emotion": options.emotion,
         "intensity": options.intensity,
+        "hand_mean": hand_mean_source,  # which mean hand motion.npz fingers are relative to
         "phone_source": a.phone_source,
         "phone_count": sum(p.label != "SIL" for p in a.phones),
         "takes": take_entries,

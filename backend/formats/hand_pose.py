@@ -117,3 +117,45 @@ def _left_relative(name: str) -> np.ndarray:
 def to_flat_hand(relative: np.ndarray) -> np.ndarray:
     """(..., 30, 3) mean-relative finger poses (joints 25–54) → flat-hand-relative (flat_hand_mean=True)."""
     return np.asarray(relative) + MEAN_RELAXED_HAND
+
+
+# --- the real MANO mean hand of a user's SMPL-X model ---------------------------------------------
+
+HAND_MEAN_STAND_IN = "orator-stand-in"  # motion.npz `hand_mean_source` when MEAN_RELAXED_HAND was used
+
+
+def read_hand_mean(path) -> np.ndarray:
+    """(30, 3) MANO mean hand (joints 25–54, left then right) from a user's SMPL-X .npz
+    (`hands_meanl`, `hands_meanr`, 45 values each), read with allow_pickle=False; UserError otherwise."""
+    import zipfile
+    from pathlib import Path
+
+    from ..errors import UserError
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"SMPL-X model file not found: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            missing = [k for k in ("hands_meanl", "hands_meanr") if k not in z.files]
+            if missing:
+                raise UserError(f"{path.name} lacks {', '.join(missing)}: give an SMPL-X model .npz "
+                                "(SMPLX_NEUTRAL.npz from smpl-x.is.tue.mpg.de)")
+            left, right = (np.asarray(z[k], np.float64).reshape(-1) for k in ("hands_meanl", "hands_meanr"))
+    except (OSError, ValueError, AttributeError, zipfile.BadZipFile) as exc:
+        raise UserError(f"{path.name} is not a readable SMPL-X .npz ({exc.__class__.__name__})") from None
+    if left.shape != (45,) or right.shape != (45,) or not (np.isfinite(left).all() and np.isfinite(right).all()):
+        raise UserError(f"{path.name}: hands_meanl/hands_meanr must be 45 finite numbers each")
+    return np.concatenate([left, right]).reshape(30, 3)
+
+
+def rebase_fingers(poses: np.ndarray, from_mean: np.ndarray, to_mean: np.ndarray) -> np.ndarray:
+    """(T, 55, 3) poses with fingers relative to from_mean (30, 3) → the same hands relative to to_mean.
+
+    SMPL-X adds the mean to the stored finger axis-angles (smplx `flat_hand_mean=False`), so moving
+    between means is exact in that convention: stored + from_mean − to_mean. Other joints untouched.
+    """
+    out = np.array(poses, copy=True)
+    shift = np.asarray(from_mean, np.float64).reshape(30, 3) - np.asarray(to_mean, np.float64).reshape(30, 3)
+    out[:, 25:55] = (out[:, 25:55] + shift).astype(out.dtype)
+    return out

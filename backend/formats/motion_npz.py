@@ -1,7 +1,11 @@
 """BEAT2 / SMPL-X motion npz: what EMAGE writes and the SMPL-X Blender add-on reads, plus ARKit curves.
 
 Keys: poses (T,165) float32, trans (T,3) float32, expressions (T,100) float32, betas (300,) float32,
-gender str, mocap_frame_rate int, model str, arkit (T,52) float32, arkit_names (52,) str.
+gender str, mocap_frame_rate int, model str, arkit (T,52) float32, arkit_names (52,) str,
+hand_mean (90,) float32 and hand_mean_source str: the mean hand the stored fingers are relative to
+(BEAT2 convention: full finger pose = stored + mean; the user's SMPL-X `hands_meanl/r` when they gave
+their model, else Orator's stand-in MEAN_RELAXED_HAND). Files without them (BEAT2's, EMAGE's) are
+relative to the real MANO mean.
 Everything is a plain array, so files load with `np.load(path, allow_pickle=False)`.
 """
 from __future__ import annotations
@@ -25,7 +29,11 @@ GENDERS = ("neutral", "male", "female")
 
 @dataclass(frozen=True)
 class MotionFile:
-    """Contents of a motion npz. poses (T,55,3); trans (T,3); expressions (T,100); arkit (T,52) or None."""
+    """Contents of a motion npz. poses (T,55,3); trans (T,3); expressions (T,100); arkit (T,52) or None.
+
+    poses' fingers are relative to Orator's MEAN_RELAXED_HAND whenever the file says which mean it
+    stored them against (hand_mean, (30,3)); files that do not say are returned as stored.
+    """
 
     poses: np.ndarray
     trans: np.ndarray
@@ -35,6 +43,8 @@ class MotionFile:
     fps: int
     model: str
     arkit: np.ndarray | None
+    hand_mean: np.ndarray | None = None   # (30, 3) the mean the file's fingers were stored against
+    hand_mean_source: str | None = None
 
     @property
     def n_frames(self) -> int:
@@ -43,12 +53,22 @@ class MotionFile:
 
 def write_motion_npz(path: str | os.PathLike, poses: np.ndarray, trans: np.ndarray,
                      arkit: np.ndarray, expressions: np.ndarray | None = None,
-                     betas: np.ndarray | None = None, gender: str = "neutral", fps: int = 30) -> Path:
+                     betas: np.ndarray | None = None, gender: str = "neutral", fps: int = 30,
+                     hand_mean: np.ndarray | None = None, hand_mean_source: str | None = None) -> Path:
     """Write a motion file atomically (a temp file renamed into place, so readers never see half a file).
 
-    poses (T,55,3) or (T,165); trans (T,3); arkit (T,52); expressions (T,100) or None (zeros).
+    poses (T,55,3) or (T,165), fingers relative to Orator's MEAN_RELAXED_HAND; trans (T,3); arkit (T,52);
+    expressions (T,100) or None (zeros). hand_mean (30,3): store the fingers relative to this mean
+    instead (a user's SMPL-X hands_meanl/r: what BEAT2 tools and smplx expect), named by hand_mean_source.
     """
-    poses = np.asarray(poses, dtype=np.float32).reshape(len(poses), NUM_JOINTS * 3)
+    from .hand_pose import HAND_MEAN_STAND_IN, MEAN_RELAXED_HAND, rebase_fingers
+
+    poses = np.asarray(poses, dtype=np.float32).reshape(len(poses), NUM_JOINTS, 3)
+    if hand_mean is None:
+        hand_mean, hand_mean_source = MEAN_RELAXED_HAND, HAND_MEAN_STAND_IN
+    else:
+        poses = rebase_fingers(poses, MEAN_RELAXED_HAND, hand_mean)
+    poses = poses.reshape(len(poses), NUM_JOINTS * 3)
     t = poses.shape[0]
     expressions = (np.zeros((t, NUM_EXPRESSIONS), np.float32) if expressions is None
                    else np.asarray(expressions, dtype=np.float32))
@@ -65,6 +85,8 @@ def write_motion_npz(path: str | os.PathLike, poses: np.ndarray, trans: np.ndarr
         model=np.array("smplx2020"),
         arkit=np.asarray(arkit, dtype=np.float32),
         arkit_names=np.array(ARKIT_NAMES),
+        hand_mean=np.asarray(hand_mean, np.float32).reshape(90),
+        hand_mean_source=np.array(str(hand_mean_source or "smplx model")),
     )
     path = Path(path)
     with atomic_write(path, binary=True) as fh:
@@ -122,6 +144,13 @@ def read_motion_npz(path: str | os.PathLike) -> MotionFile:
                     if name in ARKIT_INDEX:
                         ordered[:, ARKIT_INDEX[name]] = arkit[:, col]
                 arkit = ordered
+            hand_mean, hand_mean_source = None, None
+            if "hand_mean" in keys:
+                hand_mean = np.asarray(data["hand_mean"], np.float64)
+                if hand_mean.size != 90 or not np.all(np.isfinite(hand_mean)):
+                    raise UserError(f"{path.name}: hand_mean must be 90 finite numbers, got {hand_mean.shape}")
+                hand_mean = hand_mean.reshape(30, 3)
+                hand_mean_source = str(data["hand_mean_source"]) if "hand_mean_source" in keys else None
         except ValueError as exc:  # object arrays refused by allow_pickle=False, bad shapes
             raise UserError(f"{path.name}: unreadable array ({exc}); re-save it with plain numeric arrays") from None
     for name, arr in (("poses", poses), ("trans", trans)):
@@ -129,4 +158,7 @@ def read_motion_npz(path: str | os.PathLike) -> MotionFile:
             raise UserError(f"{path.name}: {name} contains NaN or infinite values")
     if fps <= 0:
         raise UserError(f"{path.name}: frame rate must be positive, got {fps}")
-    return MotionFile(poses, trans, expressions, betas, gender, fps, model, arkit)
+    from .hand_pose import MEAN_RELAXED_HAND, rebase_fingers
+    if hand_mean is not None and not np.allclose(hand_mean, MEAN_RELAXED_HAND, atol=1e-6):
+        poses = rebase_fingers(poses, hand_mean, MEAN_RELAXED_HAND)  # back to Orator's convention
+    return MotionFile(poses, trans, expressions, betas, gender, fps, model, arkit, hand_mean, hand_mean_source)
