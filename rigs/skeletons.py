@@ -261,7 +261,12 @@ def detect_skeleton(bone_names: Sequence[str], parents: Sequence[int] | None = N
     parents: optional parent index per bone (−1 for roots); Rigify uses it to find where the neck
     starts. Raises UserError when no family covers every core joint (pelvis, spine, head, arms, legs).
     """
+    from .rigify import is_metarig  # rigify builds on retarget, which builds on this module
+
     names = set(bone_names)
+    if is_metarig(names):
+        raise UserError(f"'{armature_name}' is a Rigify metarig: generate the rig first (Armature properties → "
+                        "Rigify → Generate Rig), then choose the generated rig as the character")
     parent_of = {}
     if parents is not None:
         parent_of = {n: bone_names[p] for n, p in zip(bone_names, parents) if p >= 0}
