@@ -63,6 +63,8 @@ def test_manifest_validates_and_package_leaves_out_dev_files(extension_zip):
     names = zipfile.ZipFile(extension_zip).namelist()
     assert "blender_manifest.toml" in names and "operators/keyframe_writer.py" in names
     assert "backend/worker.py" in names and "rigs/default_character/default_character.npz" in names
+    assert "LICENSE" in names  # the GPL's full text travels with the code the manifest licenses under it
+    assert b"GNU GENERAL PUBLIC LICENSE" in zipfile.ZipFile(extension_zip).read("LICENSE")
     for excluded in ("tests/", "tools/", "benchmarks/", "samples/", ".venv/", ".ci/", ".git/"):
         assert not any(n.startswith(excluded) for n in names), excluded
     assert not any("__pycache__" in n for n in names)
