@@ -31,6 +31,7 @@ class GenerateOptions:
     prompts: str | None = None         # masked keyframe prompts .npz (backend/prompts.py)
     checkpoint: str | None = None      # neural body model from `train-body`; None = the shipped one
     speaker: int | None = None         # neural body: a speaker id it was trained on; None = its default
+    face_format: str = "arkit"         # arkit | oculus | vrm: oculus/vrm also write face_<format>.csv
 
     def validated(self) -> "GenerateOptions":
         """Return self after checking every field; raise UserError with an actionable line otherwise."""
@@ -70,6 +71,10 @@ class GenerateOptions:
                 raise UserError(f"face checkpoint not found: {self.face_checkpoint}")
         if self.prompts is not None and not Path(self.prompts).is_file():
             raise UserError(f"prompts file not found: {self.prompts}")
+        from .formats.face_formats import FACE_FORMATS
+
+        if self.face_format not in FACE_FORMATS:
+            raise UserError(f"unknown face format '{self.face_format}': choose one of {', '.join(FACE_FORMATS)}")
         if self.speaker is not None:
             if self.engine != "neural":
                 raise UserError("a speaker needs the neural body engine: add --engine neural")

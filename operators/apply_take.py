@@ -15,7 +15,7 @@ import numpy as np
 
 from ..backend.formats.motion_npz import MotionFile, read_motion_npz
 from ..rigs.blender.pose import describe_armature
-from ..rigs.face_map import match_arkit_shape_keys, match_expression_keys
+from ..rigs.face_map import face_source, face_weights
 from ..rigs.retarget import RetargetedMotion, RigDescription, retarget_smplx_to_rig
 from ..rigs.rigify import control_take, is_generated_rig
 from ..rigs.skeletons import SkeletonMap, detect_skeleton
@@ -62,7 +62,8 @@ def skeleton_map(armature_obj) -> SkeletonMap:
 
 
 def face_mesh_for(armature_obj):
-    """The mesh deformed by `armature_obj` with the most ARKit shape keys, or None."""
+    """The mesh deformed by `armature_obj` with the most face shape keys Orator drives (ARKit, Oculus
+    visemes, VRM expressions), or None."""
     best, best_count = None, 0
     for obj in bpy.data.objects:
         if obj.type != "MESH" or obj.data.shape_keys is None:
@@ -71,20 +72,17 @@ def face_mesh_for(armature_obj):
             m.type == "ARMATURE" and m.object == armature_obj for m in obj.modifiers)
         if not driven:
             continue
-        count = len(match_arkit_shape_keys(k.name for k in obj.data.shape_keys.key_blocks))
+        source, matched = face_source(k.name for k in obj.data.shape_keys.key_blocks)
+        count = len(matched) if source != "expressions" else 0
         if count > best_count:
             best, best_count = obj, count
     return best
 
 
 def face_channels(key_names) -> tuple[str, dict[int, str]]:
-    """Which motion curves drive these shape keys: ('arkit', ARKit index → key) when any ARKit key
-    matches, else ('expressions', FLAME index → key) for SMPL-X/FLAME `Exp###` keys."""
-    key_names = list(key_names)
-    arkit_map = match_arkit_shape_keys(key_names)
-    if arkit_map:
-        return "arkit", arkit_map
-    return "expressions", match_expression_keys(key_names)
+    """Which motion curves drive these shape keys: ('arkit' | 'oculus' | 'vrm', channel → key) from
+    the ARKit curves, else ('expressions', FLAME index → key) for SMPL-X/FLAME `Exp###` keys."""
+    return face_source(key_names)
 
 
 def take_curves(motion: MotionFile, rig: RigDescription, mapping: SkeletonMap, face: tuple[str, dict[int, str]],
@@ -99,7 +97,7 @@ def take_curves(motion: MotionFile, rig: RigDescription, mapping: SkeletonMap, f
     rotations = resample_quaternions(bone_rotations, positions)
     root = resample_linear(root_location, positions)
     source, shape_map = face
-    weights = motion.arkit if source == "arkit" else motion.expressions
+    weights = face_weights(source, motion.arkit, motion.expressions)
     shape_indices = sorted(i for i in shape_map if weights is not None and i < weights.shape[1])
     if shape_indices:
         shape_values = resample_linear(weights[:, shape_indices], positions)

@@ -202,3 +202,94 @@ def test_rigify_rig_performs(rigify_rig, speech_12s):
     assert feet < 0.05
     hips = track["DEF-spine"][:, 2]
     assert (track["DEF-hand.L"][:, 2] > hips).all() and (track["DEF-hand.R"][:, 2] > hips).all()
+
+
+# --- skeletons and heads in the wild: VRM humanoid + VRM-expression head, Mixamo + Oculus-viseme head ------
+
+OCULUS_OPENING_MM = {"viseme_sil": 0, "viseme_PP": -2, "viseme_FF": 3, "viseme_TH": 6, "viseme_DD": 6,
+                     "viseme_kk": 8, "viseme_CH": 6, "viseme_SS": 3, "viseme_nn": 5, "viseme_RR": 6,
+                     "viseme_aa": 20, "viseme_E": 12, "viseme_I": 8, "viseme_O": 14, "viseme_U": 6}
+VRM_OPENING_MM = {"aa": 20, "ih": 8, "ou": 6, "ee": 12, "oh": 14, "blink": 0, "blinkLeft": 0, "blinkRight": 0,
+                  "happy": 1, "angry": 0, "sad": 0, "relaxed": 0, "surprised": 4}
+
+
+def lip_head(name: str, armature, opening_mm: dict):
+    """A head reduced to its lips: an upper and a lower lip vertex, touching at rest; each shape key
+    moves the lower lip down by its opening (negative: the lips press together)."""
+    import bpy
+
+    mesh = bpy.data.meshes.new(name)
+    mesh.from_pydata([(0.0, -0.1, 1.6), (0.0, -0.1, 1.6)], [], [])
+    obj = bpy.data.objects.new(name, mesh)
+    bpy.context.collection.objects.link(obj)
+    obj.parent = armature
+    obj.shape_key_add(name="Basis")
+    for key, mm in opening_mm.items():
+        block = obj.shape_key_add(name=key, from_mix=False)
+        block.data[1].co.z -= mm / 1000.0
+    return obj
+
+
+def lip_gap_mm(head) -> float:
+    import bpy
+
+    evaluated = head.evaluated_get(bpy.context.evaluated_depsgraph_get()).data
+    return (evaluated.vertices[0].co.z - evaluated.vertices[1].co.z) * 1000.0
+
+
+@pytest.fixture(scope="module")
+def real_take(addon, shared_dir, lj_transcripts, tmp_path_factory):
+    """A performance of LJ001-0001 (9.7 s) with its transcript, made by the backend in this process, and
+    its phone timing."""
+    from bl_ext.user_default.orator.backend.formats.motion_npz import write_motion_npz
+    from bl_ext.user_default.orator.backend.options import GenerateOptions
+    from bl_ext.user_default.orator.backend.pipeline import generate as generate_performance
+
+    clip = lj(shared_dir, "LJ001-0001")
+    gen = generate_performance(clip, GenerateOptions(transcript=lj_transcripts["LJ001-0001"], seed=2))
+    perf = gen.takes[0]
+    path = write_motion_npz(tmp_path_factory.mktemp("take") / "motion.npz", perf.poses, perf.trans, perf.arkit,
+                            fps=perf.fps)
+    return clip, path, gen.analysis.phones
+
+
+@pytest.mark.parametrize("skeleton, head_keys", [("vrm_humanoid", VRM_OPENING_MM), ("mixamo", OCULUS_OPENING_MM)])
+def test_heads_in_the_wild_close_on_pbm(addon, real_take, skeleton, head_keys):
+    import bpy
+
+    from bl_ext.user_default.orator.operators.apply_take import ApplyRequest, apply_takes, skeleton_map
+    from bl_ext.user_default.orator.backend.analysis import BILABIALS
+
+    from ..rigs.test_retarget import mixamo_like_rig
+    from ..rigs.test_retarget_blender import build_armature
+    from ..rigs.test_rigs_in_the_wild import vrm_humanoid_rig
+
+    clip, motion, phones = real_take
+    bpy.ops.wm.read_homefile(use_empty=True)
+    bpy.context.scene.render.fps = 30
+    rig = vrm_humanoid_rig(np.random.default_rng(1)) if skeleton == "vrm_humanoid" else mixamo_like_rig(
+        np.random.default_rng(1))
+    arm = build_armature(rig)
+    assert skeleton_map(arm).family == skeleton
+    head = lip_head(f"{skeleton} head", arm, head_keys)
+    (take,) = apply_takes(bpy.context, ApplyRequest(arm.name, head.name, str(clip), (str(motion),), 1,
+                                                    add_sound=False))
+    assert head.data.shape_keys.animation_data.action == take
+    wrist = "leftHand" if skeleton == "vrm_humanoid" else "mixamorig:LeftHand"
+    positions = world_heads(arm, wrist, range(1, 200, 5))
+    assert np.linalg.norm(positions - positions[0], axis=1).max() > 0.05 * (100 if skeleton == "mixamo" else 1)
+
+    def gaps(phone):
+        first, last = int(np.floor(phone.start * 30 + 0.5)), int(np.floor(phone.end * 30 + 0.5))
+        out = []
+        for k in range(first, max(last, first) + 1):
+            bpy.context.scene.frame_set(k + 1)
+            out.append(lip_gap_mm(head))
+        return out
+
+    closed = [min(gaps(p)) <= 0.5 for p in phones if p.label.upper() in BILABIALS]
+    opened = [np.mean(gaps(p)) for p in phones if p.label.upper() in ("AA", "AE", "AH", "AO")]
+    print(f"{skeleton} head: lips meet on {np.mean(closed):.0%} of {len(closed)} p/b/m; "
+          f"open vowels {np.mean(opened):.1f} mm")
+    assert len(closed) >= 5 and np.mean(closed) >= 0.9
+    assert np.mean(opened) > 5.0
