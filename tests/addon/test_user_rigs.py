@@ -202,6 +202,11 @@ def test_rigify_rig_performs(rigify_rig, speech_12s):
     assert feet < 0.05
     hips = track["DEF-spine"][:, 2]
     assert (track["DEF-hand.L"][:, 2] > hips).all() and (track["DEF-hand.R"][:, 2] > hips).all()
+    # without the take (the user's own action, or none), the rig's switches are what they were: IK arms
+    rig.animation_data.action = None
+    scene.frame_set(start + 10)
+    assert rig.pose.bones["upper_arm_parent.L"]["IK_FK"] == pytest.approx(0.0)
+    assert rig.pose.bones["torso"]["neck_follow"] == pytest.approx(0.5)
 
 
 # --- skeletons and heads in the wild: VRM humanoid + VRM-expression head, Mixamo + Oculus-viseme head ------
