@@ -149,7 +149,7 @@ def _ensure_animation_data(id_, edits: SceneEdits):
     return id_.animation_data
 
 
-def _set_active(id_, action, slot, edits: SceneEdits) -> None:
+def set_active(id_, action, slot, edits: SceneEdits) -> None:
     """Make `action` (and `slot`) what `id_` plays, remembering the previous assignment."""
     ad = _ensure_animation_data(id_, edits)
     old_action = ad.action
@@ -165,7 +165,8 @@ def _set_active(id_, action, slot, edits: SceneEdits) -> None:
         ad.action_slot = slot
 
 
-def _add_muted_track(id_, name: str, action, slot, frame_start: int, edits: SceneEdits):
+def add_nla_track(id_, name: str, action, slot, frame_start: int, edits: SceneEdits, mute: bool = True):
+    """A new NLA track on `id_` with one strip of `action` (its `slot`) from `frame_start`; muted by default."""
     ad = _ensure_animation_data(id_, edits)
     track = ad.nla_tracks.new()
     edits.record(lambda: ad.nla_tracks.remove(track))
@@ -173,7 +174,7 @@ def _add_muted_track(id_, name: str, action, slot, frame_start: int, edits: Scen
     strip = track.strips.new(name, int(frame_start), action)
     if SLOTTED_ACTIONS and slot is not None:
         strip.action_slot = slot
-    track.mute = True
+    track.mute = mute
     return track
 
 
@@ -186,8 +187,8 @@ def stash_user_action(id_, edits: SceneEdits) -> None:
     if TAKE_KEY in action:
         return  # takes always have their own track already
     slot = ad.action_slot if SLOTTED_ACTIONS else None
-    _add_muted_track(id_, action.name + STASH_SUFFIX, action, slot, int(action.frame_range[0]), edits)
-    _set_active(id_, None, None, edits)
+    add_nla_track(id_, action.name + STASH_SUFFIX, action, slot, int(action.frame_range[0]), edits)
+    set_active(id_, None, None, edits)
 
 
 def _current_value(id_, path: str, index: int) -> float:
@@ -215,13 +216,8 @@ def keep_pose_before_takes(id_, channels, frame: int, edits: SceneEdits) -> None
         edits.record(lambda: bpy.data.actions.remove(action))
         slot, _ = write_held_values(action, id_type, id_.name,
                                     [(p, i, g, _current_value(id_, p, i)) for p, i, g in channels], frame)
-        track = ad.nla_tracks.new()
-        edits.record(lambda: ad.nla_tracks.remove(track))
-        track.name = BASE_TRACK
-        strip = track.strips.new(BASE_TRACK, int(frame), action)
-        if SLOTTED_ACTIONS and slot is not None:
-            strip.action_slot = slot
-        strip.extrapolation = "HOLD"
+        track = add_nla_track(id_, BASE_TRACK, action, slot, frame, edits, mute=False)
+        track.strips[0].extrapolation = "HOLD"
         return
     action = track.strips[0].action
     have = {(fc.data_path, fc.array_index) for fc in _base_fcurves(action, id_)}
@@ -311,13 +307,13 @@ def use_take(armature_obj, mesh_obj, action, edits: SceneEdits | None = None, sc
     edits = edits or SceneEdits()
     switch_sound(scene if scene is not None else bpy.context.scene, action, edits)
     stash_user_action(armature_obj, edits)
-    _set_active(armature_obj, action, _slot_by_identifier(action, action.get(BODY_SLOT_KEY)), edits)
+    set_active(armature_obj, action, _slot_by_identifier(action, action.get(BODY_SLOT_KEY)), edits)
     keys = mesh_obj.data.shape_keys if mesh_obj is not None else None
     if keys is not None:
         face, face_slot = face_part(action)
         if face is not None:
             stash_user_action(keys, edits)
-            _set_active(keys, face, face_slot, edits)
+            set_active(keys, face, face_slot, edits)
 
 
 def in_bone_rotation_modes(curves: TakeCurves, armature_obj) -> TakeCurves:
@@ -420,9 +416,9 @@ def apply_takes(context, request: ApplyRequest) -> list:
                                           for k in curves[0].shape_keys], request.frame_start, edits)
         for written in created:
             body = written.body_action
-            _add_muted_track(armature_obj, body.name, body, written.body_slot, request.frame_start, edits)
+            add_nla_track(armature_obj, body.name, body, written.body_slot, request.frame_start, edits)
             if keys is not None and written.face_action is not None:
-                _add_muted_track(keys, body.name, written.face_action, written.face_slot,
+                add_nla_track(keys, body.name, written.face_action, written.face_slot,
                                  request.frame_start, edits)
         if request.add_sound:
             strip = add_sound_strip(scene, request.audio_path, request.frame_start, edits)

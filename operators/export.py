@@ -22,10 +22,13 @@ from pathlib import Path
 
 import bpy
 
-from .apply_take import (TAKE_KEY, SceneEdits, active_take, face_part, pose_before_takes_tracks, take_actions,
-                         use_take)
+from .apply_take import (TAKE_KEY, SceneEdits, active_take, add_nla_track, face_part, pose_before_takes_tracks,
+                         set_active, take_actions, use_take)
 from .keyframe_writer import SLOTTED_ACTIONS
 from .settings import character_chosen
+
+
+EXPORT_TRACK = "Orator export"  # the temporary track that plays a take from frame 0 while the FBX bakes
 
 
 @dataclass(frozen=True)
@@ -61,24 +64,11 @@ def _take_frame_range(scene, action) -> tuple[int, int]:
     return int(round(start)), int(round(end))
 
 
-def _play_from_frame_zero(ad, action, slot, edits: SceneEdits) -> None:
-    """Play `action` from frame 0 on this animation data for the export (an unmuted NLA strip there;
-    the active action is lifted off meanwhile). `edits.rollback()` puts everything back."""
-    old_action = ad.action
-    old_slot = ad.action_slot if SLOTTED_ACTIONS else None
-
-    def restore():
-        ad.action = old_action
-        if SLOTTED_ACTIONS and old_slot is not None:
-            ad.action_slot = old_slot
-    edits.record(restore)
-    ad.action = None
-    track = ad.nla_tracks.new()
-    edits.record(lambda: ad.nla_tracks.remove(track))
-    track.name = "Orator export"
-    strip = track.strips.new(action.name, 0, action)
-    if SLOTTED_ACTIONS and slot is not None:
-        strip.action_slot = slot
+def _play_from_frame_zero(id_, action, slot, edits: SceneEdits) -> None:
+    """Play `action` from frame 0 on `id_` for the export (an unmuted NLA strip there; the active action
+    is lifted off meanwhile). `edits.rollback()` puts everything back."""
+    set_active(id_, None, None, edits)
+    add_nla_track(id_, EXPORT_TRACK, action, slot, 0, edits, mute=False)
 
 
 def export_fbx(context, filepath: str, target: ExportTarget) -> str:
@@ -91,12 +81,11 @@ def export_fbx(context, filepath: str, target: ExportTarget) -> str:
     old_range = scene.frame_start, scene.frame_end
     start, end = _take_frame_range(scene, take)
     if take is not None:
-        _play_from_frame_zero(arm.animation_data, take, arm.animation_data.action_slot if SLOTTED_ACTIONS else None,
-                              edits)
+        _play_from_frame_zero(arm, take, arm.animation_data.action_slot if SLOTTED_ACTIONS else None, edits)
         keys = mesh.data.shape_keys if mesh is not None else None
         face, face_slot = face_part(take)
         if keys is not None and keys.animation_data is not None and face is not None:
-            _play_from_frame_zero(keys.animation_data, face, face_slot, edits)
+            _play_from_frame_zero(keys, face, face_slot, edits)
         start, end = 0, end - start
     scene.frame_start, scene.frame_end = start, end
     restore = _selected_only(context, target)
