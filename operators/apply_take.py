@@ -4,6 +4,10 @@ Everything numeric happens before the first change to the scene; the scene chang
 and rolled back if any of them fails, so an error never leaves half a take behind.
 Takes: every take gets a muted NLA track (on the armature, and on the shape keys), the playing one
 is also the active action; the user's own animation is moved to a muted track, never edited.
+The user's actions keep playing as keyed: bones are keyed in their own rotation mode (never changed),
+and an unmuted track under the takes holds the pose from before the first take (see
+`keep_pose_before_takes`). Each audio has one sound strip; using a take unmutes its own and mutes
+Orator's others. A generated Rigify rig is keyed on its FK controls (`rigs.rigify`).
 """
 from __future__ import annotations
 

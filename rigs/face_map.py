@@ -121,30 +121,36 @@ def match_vrm_keys(key_names: Iterable[str]) -> dict[int, str]:
     return out if vowels >= VRM_VOWELS_MIN else {}
 
 
+_FORMAT_SIZE = {"oculus": len(face_formats.OCULUS_VISEMES), "vrm": len(face_formats.VRM_EXPRESSIONS)}
+
+
 def face_source(key_names: Iterable[str]) -> tuple[str, dict[int, str]]:
     """Which curves drive a head's shape keys: ('arkit' | 'oculus' | 'vrm' | 'expressions', channel → key).
 
     A full ARKit head is driven by ARKit; a head with the Oculus visemes or VRM vowels but few ARKit
-    keys by those (a Ready Player Me head has visemes and a handful of ARKit-like eye keys)."""
+    keys by those (a Ready Player Me head has visemes and a few ARKit eye keys). There, ARKit-named keys
+    outside the mouth (blinks, brows) are driven too: channel n + i is ARKit channel i, n the format's size."""
     key_names = list(key_names)
     arkit_map = match_arkit_shape_keys(key_names)
     if len(arkit_map) >= ARKIT_HEAD_MIN:
         return "arkit", arkit_map
-    oculus_map = match_oculus_keys(key_names)
-    if len(oculus_map) >= OCULUS_HEAD_MIN:
-        return "oculus", oculus_map
-    vrm_map = match_vrm_keys(key_names)
-    if vrm_map:
-        return "vrm", vrm_map
+    for source, matched in (("oculus", match_oculus_keys(key_names)), ("vrm", match_vrm_keys(key_names))):
+        if len(matched) >= (OCULUS_HEAD_MIN if source == "oculus" else 1):
+            used = set(matched.values())
+            extra = {_FORMAT_SIZE[source] + i: k for i, k in arkit_map.items()
+                     if i not in face_formats.MOUTH_CHANNELS and k not in used}
+            return source, {**matched, **extra}
     if arkit_map:
         return "arkit", arkit_map
     return "expressions", match_expression_keys(key_names)
 
 
 def face_weights(source: str, arkit: np.ndarray | None, expressions: np.ndarray | None) -> np.ndarray | None:
-    """(T, C) curves of `source` from a take's ARKit (T, 52) and FLAME expression (T, N) curves."""
+    """(T, C) curves of `source` (channels as `face_source` numbers them) from a take's ARKit (T, 52) and
+    FLAME expression (T, N) curves."""
     if source == "expressions":
         return expressions
     if arkit is None:
         return None
-    return face_formats.face_curves(arkit, source)[1]
+    weights = face_formats.face_curves(arkit, source)[1]
+    return weights if source == "arkit" else np.concatenate([weights, np.asarray(arkit, np.float64)], axis=1)

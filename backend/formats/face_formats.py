@@ -59,7 +59,10 @@ VRM_EMOTION_SOURCES: dict[str, tuple[tuple[str, ...], float]] = {
 
 SEAL_APERTURE = 0.05   # lip aperture at or below which the curves mean "lips together" (metrics.face)
 PRESSED = 0.1          # mouthPress at which sealed lips count as a p/b/m press (P/B/M targets: 0.25–0.35)
-_MOUTH = tuple(sorted({ARKIT_INDEX[c] for group in ARTICULATOR_GROUPS.values() for c in group}))
+# ARKit channels of the mouth (the articulator groups): the visemes replace these, the rest (eyes, brows,
+# cheeks, nose) can still drive a head's ARKit-named keys beside its visemes.
+MOUTH_CHANNELS = tuple(sorted({ARKIT_INDEX[c] for group in ARTICULATOR_GROUPS.values() for c in group}))
+_MOUTH = MOUTH_CHANNELS
 _NNLS_STEPS = 300
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from backend.errors import UserError
 from backend.formats import smplx_joints
-from rigs.face_map import face_source, match_vrm_keys
+from backend.formats.arkit import ARKIT_INDEX
+from rigs.face_map import face_source, face_weights, match_vrm_keys
 from rigs.rigify import control_drives, is_generated_rig, is_metarig
 from rigs.skeletons import detect_skeleton
 
@@ -78,7 +79,12 @@ OCULUS = ["viseme_" + v for v in "sil PP FF TH DD kk CH SS nn RR aa E I O U".spl
 def test_heads_in_the_wild_are_recognised():
     # Ready Player Me: the 15 visemes plus a few eye/mouth keys that are not an ARKit set
     source, matched = face_source(["Basis", *OCULUS, "eyeBlinkLeft", "eyeBlinkRight", "mouthOpen", "mouthSmile"])
-    assert source == "oculus" and sorted(matched) == list(range(15))
+    assert source == "oculus" and sorted(matched)[:15] == list(range(15))
+    # its ARKit-named eye keys blink with the ARKit curves (channel 15 + ARKit index)
+    assert matched[15 + ARKIT_INDEX["eyeBlinkLeft"]] == "eyeBlinkLeft" and len(matched) == 17
+    arkit = np.random.default_rng(0).uniform(0, 1, (5, 52))
+    weights = face_weights("oculus", arkit, None)
+    np.testing.assert_array_equal(weights[:, 15 + ARKIT_INDEX["eyeBlinkRight"]], arkit[:, ARKIT_INDEX["eyeBlinkRight"]])
     # a full ARKit head that also has visemes stays on ARKit (richer)
     from backend.formats.arkit import ARKIT_NAMES
     assert face_source(["Basis", *ARKIT_NAMES, *OCULUS])[0] == "arkit"
