@@ -62,6 +62,9 @@ def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--arkit-to-flame", metavar="M.npy",
                    help="(52, 100) matrix mapping ARKit weights to FLAME expressions (else expressions stay 0)")
     g.add_argument("--bvh", action="store_true", help="also write the skeleton motion as motion.bvh")
+    g.add_argument("--face-format", default="arkit", choices=("arkit", "oculus", "vrm"),
+                   help="face curves besides ARKit: oculus (the 15 Oculus/Meta visemes, Ready Player Me) or vrm "
+                        "(VRM expressions aa ih ou ee oh, blinks, emotions) into face_<format>.csv")
     g.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     g.add_argument("--face-style", metavar="STYLE.orstyle",
                    help="speaking style from `personalize` (needs --face-engine neural)")
@@ -86,7 +89,8 @@ def options_from_args(args: argparse.Namespace, transcript: str | None = None) -
                            device=args.device, face_style=args.face_style,
                            face_checkpoint=args.face_checkpoint, prompts=args.prompts,
                            checkpoint=args.checkpoint, speaker=args.speaker,
-                           smplx_model=getattr(args, "smplx_model", None)).validated()
+                           smplx_model=getattr(args, "smplx_model", None),
+                           face_format=args.face_format).validated()
 
 
 def read_transcript(args: argparse.Namespace) -> str | None:
@@ -141,6 +145,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         for take in summary["takes"]:
             print(take["motion"])
             print(take["face_csv"])
+            if "face_format_csv" in take:
+                print(take["face_format_csv"])
             if "bvh" in take:
                 print(take["bvh"])
     return 0

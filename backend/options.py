@@ -32,6 +32,7 @@ class GenerateOptions:
     checkpoint: str | None = None      # neural body model from `train-body`; None = the shipped one
     speaker: int | None = None         # neural body: a speaker id it was trained on; None = its default
     smplx_model: str | None = None     # user's SMPL-X .npz: motion.npz fingers relative to its mean hand
+    face_format: str = "arkit"         # arkit | oculus | vrm: oculus/vrm also write face_<format>.csv
 
     def validated(self) -> "GenerateOptions":
         """Return self after checking every field; raise UserError with an actionable line otherwise."""
@@ -73,6 +74,10 @@ class GenerateOptions:
             raise UserError(f"SMPL-X model file not found: {self.smplx_model}")
         if self.prompts is not None and not Path(self.prompts).is_file():
             raise UserError(f"prompts file not found: {self.prompts}")
+        from .formats.face_formats import FACE_FORMATS
+
+        if self.face_format not in FACE_FORMATS:
+            raise UserError(f"unknown face format '{self.face_format}': choose one of {', '.join(FACE_FORMATS)}")
         if self.speaker is not None:
             if self.engine != "neural":
                 raise UserError("a speaker needs the neural body engine: add --engine neural")

@@ -141,6 +141,10 @@ def write_generation(gen: Generation, out_dir: str | Path, options: GenerateOpti
                                                 hand_mean=npz_hand_mean, hand_mean_source=hand_mean_source)),
                  "face_csv": str(write_livelink_csv(folder / "face_arkit.csv", perf.arkit,
                                                     head_and_eye_angles(perf.poses), fps=perf.fps))}
+        if options.face_format != "arkit":
+            from .formats.face_formats import face_curves, write_face_csv
+            entry["face_format_csv"] = str(write_face_csv(folder / f"face_{options.face_format}.csv",
+                                                          *face_curves(perf.arkit, options.face_format), perf.fps))
         if options.bvh:
             entry["bvh"] = str(write_bvh(folder / "motion.bvh", perf.poses, perf.trans, perf.fps, hand_mean))
         take_entries.append(entry)

@@ -4,10 +4,14 @@ Everything numeric happens before the first change to the scene; the scene chang
 and rolled back if any of them fails, so an error never leaves half a take behind.
 Takes: every take gets a muted NLA track (on the armature, and on the shape keys), the playing one
 is also the active action; the user's own animation is moved to a muted track, never edited.
+The user's actions keep playing as keyed: bones are keyed in their own rotation mode (never changed),
+and an unmuted track under the takes holds the pose from before the first take (see
+`keep_pose_before_takes`). Each audio has one sound strip; using a take unmutes its own and mutes
+Orator's others. A generated Rigify rig is keyed on its FK controls (`rigs.rigify`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import bpy
@@ -15,19 +19,23 @@ import numpy as np
 
 from ..backend.formats.motion_npz import MotionFile, read_motion_npz
 from ..rigs.blender.pose import describe_armature
-from ..rigs.face_map import match_arkit_shape_keys, match_expression_keys
-from ..rigs.retarget import RigDescription, retarget_smplx_to_rig
+from ..rigs.face_map import face_source, face_weights
+from ..rigs.retarget import RetargetedMotion, RigDescription, retarget_smplx_to_rig
+from ..rigs.rigify import control_take, is_generated_rig
 from ..rigs.skeletons import SkeletonMap, detect_skeleton
-from .keyframe_writer import SLOTTED_ACTIONS, TakeCurves, WrittenTake, write_take
+from .keyframe_writer import SLOTTED_ACTIONS, TakeCurves, WrittenTake, take_channels, write_held_values, write_take
 from .resample import resample_linear, resample_quaternions, sample_positions
 
 TAKE_KEY = "orator_take"            # action custom properties that mark and describe an Orator take
 AUDIO_KEY = "orator_audio"
 ARMATURE_KEY = "orator_armature"
 FACE_ACTION_KEY = "orator_face_action"   # legacy layout: the shape-key action's name
+SOUND_KEY = "orator_sound"               # a take's sound strip (its name); strips Orator made carry AUDIO_KEY
 BODY_SLOT_KEY = "orator_body_slot"       # slotted layout: slot identifiers
 FACE_SLOT_KEY = "orator_face_slot"
 STASH_SUFFIX = " (stashed)"
+BASE_KEY = "orator_base"                 # action tag: the values Orator's channels had before the first take
+BASE_TRACK = "Orator: pose before takes"
 
 
 @dataclass(frozen=True)
@@ -58,7 +66,8 @@ def skeleton_map(armature_obj) -> SkeletonMap:
 
 
 def face_mesh_for(armature_obj):
-    """The mesh deformed by `armature_obj` with the most ARKit shape keys, or None."""
+    """The mesh deformed by `armature_obj` with the most face shape keys Orator drives (ARKit, Oculus
+    visemes, VRM expressions), or None."""
     best, best_count = None, 0
     for obj in bpy.data.objects:
         if obj.type != "MESH" or obj.data.shape_keys is None:
@@ -67,20 +76,17 @@ def face_mesh_for(armature_obj):
             m.type == "ARMATURE" and m.object == armature_obj for m in obj.modifiers)
         if not driven:
             continue
-        count = len(match_arkit_shape_keys(k.name for k in obj.data.shape_keys.key_blocks))
+        source, matched = face_source(k.name for k in obj.data.shape_keys.key_blocks)
+        count = len(matched) if source != "expressions" else 0
         if count > best_count:
             best, best_count = obj, count
     return best
 
 
 def face_channels(key_names) -> tuple[str, dict[int, str]]:
-    """Which motion curves drive these shape keys: ('arkit', ARKit index → key) when any ARKit key
-    matches, else ('expressions', FLAME index → key) for SMPL-X/FLAME `Exp###` keys."""
-    key_names = list(key_names)
-    arkit_map = match_arkit_shape_keys(key_names)
-    if arkit_map:
-        return "arkit", arkit_map
-    return "expressions", match_expression_keys(key_names)
+    """Which motion curves drive these shape keys: ('arkit' | 'oculus' | 'vrm', channel → key) from
+    the ARKit curves, else ('expressions', FLAME index → key) for SMPL-X/FLAME `Exp###` keys."""
+    return face_source(key_names)
 
 
 def take_curves(motion: MotionFile, rig: RigDescription, mapping: SkeletonMap, face: tuple[str, dict[int, str]],
@@ -90,21 +96,36 @@ def take_curves(motion: MotionFile, rig: RigDescription, mapping: SkeletonMap, f
     face: (source, channel index → shape key) from `face_channels`.
     """
     retargeted = retarget_smplx_to_rig(motion.poses, motion.trans, rig, mapping)
-    keyed = np.flatnonzero(retargeted.mapped)
+    bone_names, bone_rotations, root_bone, root_location, switches = body_channels(rig, mapping, retargeted)
     positions = sample_positions(motion.n_frames, motion.fps, fps)
-    rotations = resample_quaternions(retargeted.rotations[:, keyed], positions)
-    root = resample_linear(retargeted.root_location, positions)
+    rotations = resample_quaternions(bone_rotations, positions)
+    root = resample_linear(root_location, positions)
     source, shape_map = face
-    weights = motion.arkit if source == "arkit" else motion.expressions
+    weights = face_weights(source, motion.arkit, motion.expressions)
     shape_indices = sorted(i for i in shape_map if weights is not None and i < weights.shape[1])
     if shape_indices:
         shape_values = resample_linear(weights[:, shape_indices], positions)
     else:
         shape_indices, shape_values = [], np.zeros((len(positions), 0))
-    return TakeCurves(bone_names=tuple(rig.bone_names[i] for i in keyed), rotations=rotations,
-                      root_bone=retargeted.root_bone, root_location=root,
+    return TakeCurves(bone_names=bone_names, rotations=rotations,
+                      root_bone=root_bone, root_location=root,
                       shape_keys=tuple(shape_map[i] for i in shape_indices), shape_values=shape_values,
-                      frame_start=int(frame_start))
+                      frame_start=int(frame_start), switches=switches)
+
+
+def body_channels(rig: RigDescription, mapping: SkeletonMap, retargeted: RetargetedMotion):
+    """(bone names, rotations (T, B, 4), root bone, root location (T, 3), switches) to key.
+
+    Most rigs: the deform bones the retarget drives. A generated Rigify rig: its FK controls (its
+    deform bones follow constraints and ignore keys), with the limbs switched to FK for the take."""
+    if mapping.family == "rigify" and is_generated_rig(rig.bone_names):
+        take = control_take(rig, retargeted)
+        switches = tuple((f'pose.bones["{bpy.utils.escape_identifier(bone)}"]["{bpy.utils.escape_identifier(prop)}"]',
+                          value) for bone, prop, value in take.switches)
+        return take.controls, take.rotations, take.root_control, take.root_location, switches
+    keyed = np.flatnonzero(retargeted.mapped)
+    return (tuple(rig.bone_names[i] for i in keyed), retargeted.rotations[:, keyed], retargeted.root_bone,
+            retargeted.root_location, ())
 
 
 class SceneEdits:
@@ -132,7 +153,7 @@ def _ensure_animation_data(id_, edits: SceneEdits):
     return id_.animation_data
 
 
-def _set_active(id_, action, slot, edits: SceneEdits) -> None:
+def set_active(id_, action, slot, edits: SceneEdits) -> None:
     """Make `action` (and `slot`) what `id_` plays, remembering the previous assignment."""
     ad = _ensure_animation_data(id_, edits)
     old_action = ad.action
@@ -148,7 +169,8 @@ def _set_active(id_, action, slot, edits: SceneEdits) -> None:
         ad.action_slot = slot
 
 
-def _add_muted_track(id_, name: str, action, slot, frame_start: int, edits: SceneEdits):
+def add_nla_track(id_, name: str, action, slot, frame_start: int, edits: SceneEdits, mute: bool = True):
+    """A new NLA track on `id_` with one strip of `action` (its `slot`) from `frame_start`; muted by default."""
     ad = _ensure_animation_data(id_, edits)
     track = ad.nla_tracks.new()
     edits.record(lambda: ad.nla_tracks.remove(track))
@@ -156,7 +178,7 @@ def _add_muted_track(id_, name: str, action, slot, frame_start: int, edits: Scen
     strip = track.strips.new(name, int(frame_start), action)
     if SLOTTED_ACTIONS and slot is not None:
         strip.action_slot = slot
-    track.mute = True
+    track.mute = mute
     return track
 
 
@@ -169,8 +191,77 @@ def stash_user_action(id_, edits: SceneEdits) -> None:
     if TAKE_KEY in action:
         return  # takes always have their own track already
     slot = ad.action_slot if SLOTTED_ACTIONS else None
-    _add_muted_track(id_, action.name + STASH_SUFFIX, action, slot, int(action.frame_range[0]), edits)
-    _set_active(id_, None, None, edits)
+    add_nla_track(id_, action.name + STASH_SUFFIX, action, slot, int(action.frame_range[0]), edits)
+    set_active(id_, None, None, edits)
+
+
+def _current_value(id_, path: str, index: int) -> float:
+    value = id_.path_resolve(path)
+    return float(value[index]) if hasattr(value, "__len__") else float(value)
+
+
+def keep_pose_before_takes(id_, channels, frame: int, edits: SceneEdits) -> None:
+    """Hold what the channels a take keys were before Orator first keyed them, on an unmuted NLA track
+    under everything else: the user's own actions, which key only some of those channels, then play
+    over the pose they were made on (not over whatever the last take left behind), and the rig's
+    switches (IK/FK) go back to theirs. Takes key every one of these channels, so they play unchanged.
+
+    channels: (data path, array index, group). Not made when the user plays NLA tracks of their own
+    (the base track would sit above them)."""
+    ad = _ensure_animation_data(id_, edits)
+    track = next((t for t in ad.nla_tracks if t.name == BASE_TRACK and t.strips
+                  and t.strips[0].action is not None and BASE_KEY in t.strips[0].action), None)
+    if track is None:
+        if any(not t.mute for t in ad.nla_tracks):
+            return
+        id_type = "KEY" if isinstance(id_, bpy.types.Key) else "OBJECT"
+        action = bpy.data.actions.new(f"{id_.name} {BASE_TRACK}")
+        action[BASE_KEY] = True
+        edits.record(lambda: bpy.data.actions.remove(action))
+        slot, _ = write_held_values(action, id_type, id_.name,
+                                    [(p, i, g, _current_value(id_, p, i)) for p, i, g in channels], frame)
+        track = add_nla_track(id_, BASE_TRACK, action, slot, frame, edits, mute=False)
+        track.strips[0].extrapolation = "HOLD"
+        return
+    action = track.strips[0].action
+    have = {(fc.data_path, fc.array_index) for fc in _base_fcurves(action, id_)}
+    missing = [(p, i, g, _current_value(id_, p, i)) for p, i, g in channels if (p, i) not in have]
+    if missing:
+        id_type = "KEY" if isinstance(id_, bpy.types.Key) else "OBJECT"
+        _, made = write_held_values(action, id_type, id_.name, missing, int(track.strips[0].frame_start))
+        edits.record(lambda: [_remove_fcurve(action, id_, fc) for fc in made])
+
+
+def _base_fcurves(action, id_):
+    if not SLOTTED_ACTIONS:
+        return list(action.fcurves)
+    from bpy_extras.anim_utils import action_get_channelbag_for_slot
+
+    out = []
+    for slot in action.slots:
+        bag = action_get_channelbag_for_slot(action, slot)
+        if bag is not None:
+            out += list(bag.fcurves)
+    return out
+
+
+def _remove_fcurve(action, id_, fc) -> None:
+    if not SLOTTED_ACTIONS:
+        action.fcurves.remove(fc)
+        return
+    from bpy_extras.anim_utils import action_get_channelbag_for_slot
+
+    for slot in action.slots:
+        bag = action_get_channelbag_for_slot(action, slot)
+        if bag is not None and fc in list(bag.fcurves):
+            bag.fcurves.remove(fc)
+
+
+def pose_before_takes_tracks(id_) -> list:
+    """The base track(s) of `keep_pose_before_takes` on this ID."""
+    ad = id_.animation_data if id_ is not None else None
+    return [t for t in (ad.nla_tracks if ad is not None else ())
+            if t.name == BASE_TRACK and t.strips and t.strips[0].action is not None and BASE_KEY in t.strips[0].action]
 
 
 def _slot_by_identifier(action, identifier: str | None):
@@ -215,26 +306,27 @@ def face_part(action):
     return (face, None) if face is not None else (None, None)
 
 
-def use_take(armature_obj, mesh_obj, action, edits: SceneEdits | None = None) -> None:
-    """Play take `action` on the armature (and its face on the mesh's shape keys)."""
+def use_take(armature_obj, mesh_obj, action, edits: SceneEdits | None = None, scene=None) -> None:
+    """Play take `action` on the armature (and its face on the mesh's shape keys), and its sound."""
     edits = edits or SceneEdits()
+    switch_sound(scene if scene is not None else bpy.context.scene, action, edits)
     stash_user_action(armature_obj, edits)
-    _set_active(armature_obj, action, _slot_by_identifier(action, action.get(BODY_SLOT_KEY)), edits)
+    set_active(armature_obj, action, _slot_by_identifier(action, action.get(BODY_SLOT_KEY)), edits)
     keys = mesh_obj.data.shape_keys if mesh_obj is not None else None
     if keys is not None:
         face, face_slot = face_part(action)
         if face is not None:
             stash_user_action(keys, edits)
-            _set_active(keys, face, face_slot, edits)
+            set_active(keys, face, face_slot, edits)
 
 
-def _ensure_quaternion_mode(armature_obj, bone_names, edits: SceneEdits) -> None:
-    for name in bone_names:
-        pb = armature_obj.pose.bones[name]
-        if pb.rotation_mode != "QUATERNION":
-            old = pb.rotation_mode
-            edits.record(lambda pb=pb, old=old: setattr(pb, "rotation_mode", old))
-            pb.rotation_mode = "QUATERNION"
+def in_bone_rotation_modes(curves: TakeCurves, armature_obj) -> TakeCurves:
+    """The take keyed in each bone's own rotation mode (Euler, axis-angle or quaternion), so no
+    bone's `rotation_mode` changes and the user's own actions keep playing as they were keyed."""
+    bones = [armature_obj.pose.bones[n] for n in curves.bone_names]
+    modes = tuple(pb.rotation_mode for pb in bones)
+    previous = np.array([tuple(pb.rotation_euler) for pb in bones], dtype=np.float64).reshape(-1, 3)
+    return replace(curves, rotation_modes=modes, previous_euler=previous)
 
 
 def _sound_strips(scene):
@@ -242,8 +334,30 @@ def _sound_strips(scene):
     return editor.strips if hasattr(editor, "strips") else editor.sequences
 
 
+def orator_sound_strips(scene) -> list:
+    """The sound strips Orator added (the user's own strips are never muted or reused)."""
+    if scene.sequence_editor is None:
+        return []
+    return [s for s in _sound_strips(scene) if s.type == "SOUND" and AUDIO_KEY in s]
+
+
+def switch_sound(scene, action, edits: SceneEdits) -> None:
+    """Unmute the take's own sound strip and mute Orator's others: one recording plays at a time.
+    A take without a strip of its own (sound off) leaves the strips as they are."""
+    wanted = action.get(SOUND_KEY)
+    strips = orator_sound_strips(scene)
+    if not wanted or not any(s.name == wanted for s in strips):
+        return
+    for strip in strips:
+        mute = strip.name != wanted
+        if strip.mute != mute:
+            edits.record(lambda strip=strip, old=strip.mute: setattr(strip, "mute", old))
+            strip.mute = mute
+
+
 def add_sound_strip(scene, audio_path: str, frame_start: int, edits: SceneEdits):
-    """The audio as a sound strip at frame_start (reused when that file already starts there).
+    """The audio as a sound strip at frame_start: Orator's strip of that file at that frame when
+    there is one (re-generating the same audio reuses it), else a new one on a free channel.
 
     None when this Blender cannot load sounds (built without Audaspace)."""
     if scene.sequence_editor is None:
@@ -256,12 +370,16 @@ def add_sound_strip(scene, audio_path: str, frame_start: int, edits: SceneEdits)
         channels.append(s.channel + 1)
         if (s.type == "SOUND" and s.sound is not None and int(s.frame_start) == int(frame_start)
                 and Path(bpy.path.abspath(s.sound.filepath)).resolve() == wanted):
+            if AUDIO_KEY not in s:
+                s[AUDIO_KEY] = str(audio_path)
+                edits.record(lambda s=s: s.pop(AUDIO_KEY, None))
             return s
     try:
         strip = strips.new_sound(name=Path(audio_path).stem, filepath=str(audio_path),
                                  channel=min(max(channels), 128), frame_start=int(frame_start))
     except RuntimeError:  # a Blender build without audio support (e.g. the bpy 4.2 module): keys only
         return None
+    strip[AUDIO_KEY] = str(audio_path)
     sound = strip.sound
     edits.record(lambda: (strips.remove(strip), bpy.data.sounds.remove(sound) if sound.users == 0 else None))
     return strip
@@ -281,7 +399,8 @@ def apply_takes(context, request: ApplyRequest) -> list:
     face = face_channels(k.name for k in keys.key_blocks) if keys is not None else ("arkit", {})
     fps = scene_fps(scene)
     motions = [read_motion_npz(p) for p in request.take_motion_paths]
-    curves = [take_curves(m, rig, mapping, face, fps, request.frame_start) for m in motions]
+    curves = [in_bone_rotation_modes(take_curves(m, rig, mapping, face, fps, request.frame_start), armature_obj)
+              for m in motions]
 
     first = next_take_number(armature_obj, request.audio_path)
     edits = SceneEdits()
@@ -293,19 +412,23 @@ def apply_takes(context, request: ApplyRequest) -> list:
             created.append(written)
             edits.record(lambda w=written: _remove_written(w))
             _tag_take(written, k, request, armature_obj)
-        _ensure_quaternion_mode(armature_obj, curves[0].bone_names, edits)
         stash_user_action(armature_obj, edits)
+        keep_pose_before_takes(armature_obj, take_channels(curves[0]), request.frame_start, edits)
         if keys is not None:
             stash_user_action(keys, edits)
+            keep_pose_before_takes(keys, [(f'key_blocks["{bpy.utils.escape_identifier(k)}"].value', 0, "Face")
+                                          for k in curves[0].shape_keys], request.frame_start, edits)
         for written in created:
             body = written.body_action
-            _add_muted_track(armature_obj, body.name, body, written.body_slot, request.frame_start, edits)
+            add_nla_track(armature_obj, body.name, body, written.body_slot, request.frame_start, edits)
             if keys is not None and written.face_action is not None:
-                _add_muted_track(keys, body.name, written.face_action, written.face_slot,
+                add_nla_track(keys, body.name, written.face_action, written.face_slot,
                                  request.frame_start, edits)
-        use_take(armature_obj, mesh_obj, created[0].body_action, edits)
         if request.add_sound:
-            add_sound_strip(scene, request.audio_path, request.frame_start, edits)
+            strip = add_sound_strip(scene, request.audio_path, request.frame_start, edits)
+            for written in created if strip is not None else ():
+                written.body_action[SOUND_KEY] = strip.name
+        use_take(armature_obj, mesh_obj, created[0].body_action, edits, scene)
         end = max(c.frame_end for c in curves)
         if end > scene.frame_end:
             old_end = scene.frame_end

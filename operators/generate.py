@@ -18,7 +18,7 @@ import bpy
 
 from ..backend.errors import UserError
 from ..backend.options import GenerateOptions
-from .apply_take import ApplyRequest, apply_takes
+from .apply_take import ApplyRequest, apply_takes, skeleton_map
 from .prompts import write_scene_prompts
 from .worker_session import JobState, session
 
@@ -52,6 +52,8 @@ def read_request(context) -> GenerateRequest:
     prefs = _preferences(context)
     if settings.armature is None:
         raise UserError("choose a character first (Add Character, or pick an armature)")
+    # the rig is checked before any audio analysis or worker start: an unsupported rig fails at once
+    skeleton_map(settings.armature)
     audio = bpy.path.abspath(settings.audio) if settings.audio else ""
     if not audio or not os.path.isfile(audio):
         raise UserError(f"audio file not found: {audio or '(none chosen)'}")

@@ -27,5 +27,5 @@ class ORATOR_OT_use_take(bpy.types.Operator):
         if action is None or action not in take_actions(armature_obj):
             self.report({"ERROR"}, f"Orator: '{self.action_name}' is not a take of {armature_obj.name}")
             return {"CANCELLED"}
-        use_take(armature_obj, settings.face_mesh, action)
+        use_take(armature_obj, settings.face_mesh, action, scene=context.scene)
         return {"FINISHED"}

@@ -4,8 +4,8 @@ Inside Blender the repo root is the add-on package, so `backend` is a sibling su
 from the repo root (tests, scripts) both are top-level packages.
 """
 try:
-    from ..backend.formats import arkit, hand_pose, smplx_joints  # noqa: F401
+    from ..backend.formats import arkit, face_formats, hand_pose, smplx_joints  # noqa: F401
     from ..backend.motion import kinematics, rotations  # noqa: F401
 except (ImportError, ValueError):
-    from backend.formats import arkit, hand_pose, smplx_joints  # noqa: F401
+    from backend.formats import arkit, face_formats, hand_pose, smplx_joints  # noqa: F401
     from backend.motion import kinematics, rotations  # noqa: F401

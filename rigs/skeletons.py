@@ -130,6 +130,19 @@ _VROID = {
     **_finger_table("J_Bip_{s}_{finger}{seg}", {"index": "Index", "middle": "Middle",
                                                 "pinky": "Little", "ring": "Ring", "thumb": "Thumb"}),
 }
+# VRM humanoid bone names (VRM 1.0 / 0.x humanoid spec), as UniVRM and the VRM add-on name the bones.
+_VRM_HUMANOID = {
+    "pelvis": "hips", "neck": "neck", "head": "head", "jaw": "jaw",
+    "left_eye_smplhf": "leftEye", "right_eye_smplhf": "rightEye",
+    "{s}_collar": "{s}Shoulder", "{s}_shoulder": "{s}UpperArm", "{s}_elbow": "{s}LowerArm",
+    "{s}_wrist": "{s}Hand", "{s}_hip": "{s}UpperLeg", "{s}_knee": "{s}LowerLeg", "{s}_ankle": "{s}Foot",
+    "{s}_foot": "{s}Toes",
+    **_finger_table("{s}{finger}{seg}", {"index": "Index", "middle": "Middle", "pinky": "Little",
+                                         "ring": "Ring", "thumb": "Thumb"},
+                    segments=("Proximal", "Intermediate", "Distal")),
+}
+# VRM 1.0 renamed the thumb: Metacarpal, Proximal, Distal (0.x: Proximal, Intermediate, Distal).
+_VRM1_THUMB = {f"{{s}}_thumb{i + 1}": "{s}Thumb" + seg for i, seg in enumerate(("Metacarpal", "Proximal", "Distal"))}
 _MPFB_DEFAULT = {
     "pelvis": "root", "head": "head", "jaw": "jaw",
     "left_eye_smplhf": "eye.L", "right_eye_smplhf": "eye.R",
@@ -226,6 +239,13 @@ def _build(family: str, names: set[str], parent_of: dict[str, str]) -> SkeletonM
         spine = ["J_Bip_C_Spine", "J_Bip_C_Chest", "J_Bip_C_UpperChest"]
         chains = _chains_from_table(table, names, set(), spine, [])
         return SkeletonMap(family, tuple(chains), "J_Bip_C_Hips", None)
+    if family == "vrm_humanoid":
+        vrm = dict(_VRM_HUMANOID)
+        if "leftThumbMetacarpal" in names or "rightThumbMetacarpal" in names:
+            vrm.update(_VRM1_THUMB)
+        table = _sided(vrm, {"left": "left", "right": "right"})
+        chains = _chains_from_table(table, names, set(), ["spine", "chest", "upperChest"], [])
+        return SkeletonMap(family, tuple(chains), "hips", "jaw" if "jaw" in names else None)
     if family == "mpfb_default":
         table = _sided(_MPFB_DEFAULT, {"left": "L", "right": "R"})
         # spine05 (lowest) rides with the hips like SMPL-X's pelvis segment; spine04..01 bend.
@@ -243,9 +263,11 @@ def _build(family: str, names: set[str], parent_of: dict[str, str]) -> SkeletonM
     raise ValueError(f"unknown family {family!r}")
 
 
-FAMILIES: tuple[str, ...] = ("orator_default", "unreal", "mixamo", "rigify", "vroid", "mpfb_default", "smplx")
+FAMILIES: tuple[str, ...] = ("orator_default", "unreal", "mixamo", "rigify", "vroid", "vrm_humanoid", "mpfb_default",
+                             "smplx")
 _EXAMPLES = ("pelvis/spine_01/upperarm_l (Unreal, MPFB2 game_engine)", "mixamorig:Hips (Mixamo)",
-             "DEF-spine/DEF-upper_arm.L (Rigify)", "J_Bip_C_Hips (VRoid)", "root/spine05/upperarm01.L (MPFB2 default)",
+             "DEF-spine/DEF-upper_arm.L (Rigify)", "J_Bip_C_Hips (VRoid)", "hips/leftUpperArm (VRM humanoid)",
+             "root/spine05/upperarm01.L (MPFB2 default)",
              "pelvis/left_shoulder (SMPL-X)")
 
 
@@ -261,7 +283,12 @@ def detect_skeleton(bone_names: Sequence[str], parents: Sequence[int] | None = N
     parents: optional parent index per bone (−1 for roots); Rigify uses it to find where the neck
     starts. Raises UserError when no family covers every core joint (pelvis, spine, head, arms, legs).
     """
+    from .rigify import is_metarig  # rigify builds on retarget, which builds on this module
+
     names = set(bone_names)
+    if is_metarig(names):
+        raise UserError(f"'{armature_name}' is a Rigify metarig: generate the rig first (Armature properties → "
+                        "Rigify → Generate Rig), then choose the generated rig as the character")
     parent_of = {}
     if parents is not None:
         parent_of = {n: bone_names[p] for n, p in zip(bone_names, parents) if p >= 0}

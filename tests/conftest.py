@@ -2,9 +2,16 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# bpy fixes its user folders ($HOME/.config/blender: installed extensions, prefs) when first imported, and
+# test modules import it while they are collected, before any fixture runs: point HOME away now, or
+# every checkout on the machine installs its extension into the same ~/.config/blender.
+os.environ["HOME"] = tempfile.mkdtemp(prefix="orator-tests-home-")
+os.environ.setdefault("XDG_CACHE_HOME", os.path.join(os.environ["HOME"], ".cache"))
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("ORATOR_SHARED", REPO.parent / "shared"))

@@ -42,8 +42,9 @@ report = {
     "face_fcurves": len(face_action.fcurves),
     "keyed_frames": [frames[0], frames[-1], len(frames)],
     "jaw_range": [min(k.co[1] for k in jaw.keyframe_points), max(k.co[1] for k in jaw.keyframe_points)],
-    "body_tracks": [t.name for t in arm.animation_data.nla_tracks],
-    "face_tracks": [t.name for t in mesh.data.shape_keys.animation_data.nla_tracks],
+    # the takes' tracks (the unmuted "Orator: pose before takes" track under them is not a take)
+    "body_tracks": [t.name for t in arm.animation_data.nla_tracks if t.mute],
+    "face_tracks": [t.name for t in mesh.data.shape_keys.animation_data.nla_tracks if t.mute],
     "frame_end": scene.frame_end,
 }
 # switching to take 2 through the panel's operator changes both actions

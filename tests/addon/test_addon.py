@@ -16,6 +16,7 @@ from .conftest import REPO, blender_ext_cli
 
 pytestmark = pytest.mark.blender
 SHORT_CLIP = "LJ001-0002"  # 1.9 s: keeps the bpy tests quick
+BASE_TRACK = "Orator: pose before takes"
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +63,8 @@ def test_manifest_validates_and_package_leaves_out_dev_files(extension_zip):
     names = zipfile.ZipFile(extension_zip).namelist()
     assert "blender_manifest.toml" in names and "operators/keyframe_writer.py" in names
     assert "backend/worker.py" in names and "rigs/default_character/default_character.npz" in names
+    assert "LICENSE" in names  # the GPL's full text travels with the code the manifest licenses under it
+    assert b"GNU GENERAL PUBLIC LICENSE" in zipfile.ZipFile(extension_zip).read("LICENSE")
     for excluded in ("tests/", "tools/", "benchmarks/", "samples/", ".venv/", ".ci/", ".git/"):
         assert not any(n.startswith(excluded) for n in names), excluded
     assert not any("__pycache__" in n for n in names)
@@ -150,10 +153,14 @@ def test_takes_stack_as_muted_nla_tracks_and_switch(generated, clip):
 
     arm, mesh = generated
     assert generate(clip, takes=2, seed=5) == {"FINISHED"}
-    names = [t.name for t in arm.animation_data.nla_tracks]
+    tracks = [t for t in arm.animation_data.nla_tracks if t.name != BASE_TRACK]
+    names = [t.name for t in tracks]
     assert names == [f"{SHORT_CLIP} take {k}" for k in (1, 2, 3)]
-    assert all(t.mute for t in arm.animation_data.nla_tracks)
-    assert [t.name for t in mesh.data.shape_keys.animation_data.nla_tracks] == names
+    assert all(t.mute for t in tracks)
+    assert [t.name for t in mesh.data.shape_keys.animation_data.nla_tracks if t.name != BASE_TRACK] == names
+    # under the takes, one unmuted track holds the pose from before the first take (for the user's actions)
+    base = [t for t in arm.animation_data.nla_tracks if t.name == BASE_TRACK]
+    assert len(base) == 1 and not base[0].mute
     assert arm.animation_data.action.name == f"{SHORT_CLIP} take 2"  # the new generation's first take plays
     take2, take3 = bpy.data.actions[names[1]], bpy.data.actions[names[2]]
     path = 'pose.bones["upperarm_r"].rotation_quaternion'
@@ -187,7 +194,7 @@ def test_user_animation_is_kept_untouched(addon, clip):
     assert len(before) == len(after) == 4
     for a, b in zip(before, after):
         np.testing.assert_array_equal(a, b)
-    stashed = [t for t in arm.animation_data.nla_tracks if t.strips[0].action == user]
+    stashed = [t for t in arm.animation_data.nla_tracks if t.strips and t.strips[0].action == user]
     assert len(stashed) == 1 and stashed[0].mute
     assert arm.animation_data.action.name == f"{SHORT_CLIP} take 1"
 

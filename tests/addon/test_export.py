@@ -1,5 +1,7 @@
-"""FBX and glTF exports: the GLB passes the Khronos glTF-Validator, and re-importing either file gives
-the same skinning transforms and shape-key values as the source at every frame (within 1e-4)."""
+"""FBX and glTF exports: the GLB passes the Khronos glTF-Validator, its animation starts at t = 0 on the
+audio's first frame and leaves the user's stashed action out; the FBX's time 0 is the audio start too, so
+Blender's default import (one frame added) puts it on frame 1; re-importing either file gives the same
+skinning transforms and shape-key values as the source at every frame (within 1e-4)."""
 from __future__ import annotations
 
 import json
@@ -47,6 +49,10 @@ def exported(addon, shared_dir, tmp_path_factory):
     bpy.ops.wm.read_homefile(use_empty=True)
     bpy.ops.orator.add_character(source="DEFAULT")
     s = bpy.context.scene.orator
+    # the user's own action (stashed by the generation): not a glTF animation unless asked for
+    s.armature.animation_data_create()
+    s.armature.animation_data.action = bpy.data.actions.new("MyIdle")
+    s.armature.pose.bones["head"].keyframe_insert("rotation_quaternion", frame=1)
     s.audio = str(shared_dir / "data" / "speech" / "ljspeech" / "LJ001-0008.wav")
     assert bpy.ops.orator.generate_from_audio() == {"FINISHED"}
     arm, mesh = s.armature, s.face_mesh
@@ -57,10 +63,36 @@ def exported(addon, shared_dir, tmp_path_factory):
     reference = sample(bpy.context.scene, arm, mesh, frames, bones)
     out = tmp_path_factory.mktemp("export")
     target = ExportTarget(arm.name, mesh.name)
+    scene_range = bpy.context.scene.frame_start, bpy.context.scene.frame_end
     glb = export_glb(bpy.context, str(out / "orator.glb"), target)
+    with_mine = export_glb(bpy.context, str(out / "with_mine.glb"), target, include_user_actions=True)
     fbx = export_fbx(bpy.context, str(out / "orator.fbx"), target)
+    # the exports put everything back
+    assert arm.animation_data.action == take and mesh.data.shape_keys.animation_data.action == take
+    assert (bpy.context.scene.frame_start, bpy.context.scene.frame_end) == scene_range
+    assert not any(t.name == "Orator export" for t in arm.animation_data.nla_tracks)
+    assert all(s.mute is False for t in arm.animation_data.nla_tracks for s in t.strips)
     return dict(bones=bones, take=take.name, frames=frames, reference=reference, glb=glb, fbx=fbx,
-                fps=bpy.context.scene.render.fps)
+                with_mine=with_mine, fps=bpy.context.scene.render.fps)
+
+
+def glb_json(path) -> dict:
+    import struct
+
+    data = open(path, "rb").read()
+    length = struct.unpack_from("<I", data, 12)[0]
+    return json.loads(data[20:20 + length])
+
+
+def test_glb_animation_starts_at_time_zero_with_takes_only(exported):
+    gltf = glb_json(exported["glb"])
+    assert [a["name"] for a in gltf["animations"]] == [exported["take"]]
+    inputs = {s["input"] for a in gltf["animations"] for s in a["samplers"]}
+    assert min(gltf["accessors"][i]["min"][0] for i in inputs) == 0.0  # the audio's first frame
+    length = (len(exported["frames"]) - 1) / exported["fps"]
+    assert max(gltf["accessors"][i]["max"][0] for i in inputs) == pytest.approx(length, abs=1e-4)
+    names = [a["name"] for a in glb_json(exported["with_mine"])["animations"]]
+    assert exported["take"] in names and "MyIdle" in names
 
 
 def test_glb_passes_khronos_validator(exported, gltf_validator):
@@ -79,7 +111,7 @@ def _reimport(kind: str, exported: dict):
     bpy.ops.wm.read_homefile(use_empty=True)
     bpy.context.scene.render.fps = exported["fps"]
     if kind == "fbx":
-        bpy.ops.import_scene.fbx(filepath=exported["fbx"], anim_offset=0.0)  # default 1 shifts by a frame
+        bpy.ops.import_scene.fbx(filepath=exported["fbx"])  # default anim_offset=1: time 0 lands on frame 1
     else:
         bpy.ops.import_scene.gltf(filepath=exported["glb"])
     arm = next(o for o in bpy.data.objects if o.type == "ARMATURE")
@@ -96,7 +128,10 @@ def _reimport(kind: str, exported: dict):
 def test_round_trip_matches_every_frame(exported, kind):
     scene, arm, mesh = _reimport(kind, exported)
     assert set(exported["bones"]) <= set(deform_bones(arm))  # every deform bone came back
-    got = sample(scene, arm, mesh, exported["frames"], exported["bones"])
+    # FBX: time 0 → frame 1 (the importer's default offset); glTF: time 0 → frame 0 (Blender's importer)
+    first = 1 if kind == "fbx" else 0
+    frames = [f - exported["frames"][0] + first for f in exported["frames"]]
+    got = sample(scene, arm, mesh, frames, exported["bones"])
     ref = exported["reference"]
     bone_err = max(np.abs(g[0] - r[0]).max() for g, r in zip(got, ref))
     shape_err = max(np.abs(g[1] - r[1]).max() for g, r in zip(got, ref))
