@@ -16,6 +16,7 @@ import numpy as np
 from ..backend.formats.motion_npz import MotionFile, read_motion_npz
 from ..rigs.blender.pose import describe_armature
 from ..rigs.face_map import match_arkit_shape_keys, match_expression_keys
+from ..rigs.mouth import keyed_bone_mask, mouth_mechanism
 from ..rigs.retarget import RigDescription, retarget_smplx_to_rig
 from ..rigs.skeletons import SkeletonMap, detect_skeleton
 from .keyframe_writer import SLOTTED_ACTIONS, TakeCurves, WrittenTake, write_take
@@ -90,7 +91,9 @@ def take_curves(motion: MotionFile, rig: RigDescription, mapping: SkeletonMap, f
     face: (source, channel index → shape key) from `face_channels`.
     """
     retargeted = retarget_smplx_to_rig(motion.poses, motion.trans, rig, mapping)
-    keyed = np.flatnonzero(retargeted.mapped)
+    # one mouth: a jawOpen shape key opens it on its own, the jaw bone is then not keyed
+    keyed = np.flatnonzero(retargeted.mapped & keyed_bone_mask(rig.bone_names, mapping.jaw_bone,
+                                                               mouth_mechanism(*face)))
     positions = sample_positions(motion.n_frames, motion.fps, fps)
     rotations = resample_quaternions(retargeted.rotations[:, keyed], positions)
     root = resample_linear(retargeted.root_location, positions)

@@ -23,7 +23,8 @@ from scipy.ndimage import gaussian_filter1d
 from ...analysis import Phone, SpeechAnalysis
 from ...formats.arkit import ARKIT_INDEX, NUM_ARKIT
 from ...progress import JobControl
-from .visemes import ARTICULATOR_GROUPS, DIPHTHONG_GLIDES, LIP_CLOSING_PHONES, REST_TARGETS, VISEMES
+from .visemes import (ARTICULATOR_GROUPS, DIPHTHONG_GLIDES, LIP_CLOSING_PHONES, LIP_OPENING_CHANNELS,
+                      REST_TARGETS, VISEMES)
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,8 @@ class FaceParams:
     lip_seal_ramp_s: float = 0.06            # lips travel this long into and out of a p/b/m closure
     lip_seal_min_hold_s: float = 0.04        # shortest full lip contact (longer than one frame)
     lip_seal_jaw_pull: float = 0.35          # share of the jaw opening a lip seal takes back
-    jaw_gain_quiet: float = 0.5              # jaw opening gain at loudness 0 …
-    jaw_gain_loud: float = 1.4               # … and at loudness 1
+    jaw_gain_quiet: float = 0.7              # jaw opening gain at loudness 0 …
+    jaw_gain_loud: float = 1.5               # … and at loudness 1
     loudness_smoothing_s: float = 0.05
     acoustic_smoothing_s: float = 0.045
     # blinks
@@ -149,6 +150,8 @@ def generate_face(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
     if seal is not None:
         out[:, jaw] *= 1.0 - params.lip_seal_jaw_pull * seal
         out[:, close] += seal * np.maximum(out[:, jaw] - out[:, close], 0.0)
+        for name in LIP_OPENING_CHANNELS:
+            out[:, ARKIT_INDEX[name]] *= 1.0 - seal
     # the lips can touch but not pass through each other (aperture ≥ 0)
     out[:, close] = np.minimum(out[:, close], out[:, jaw])
     check()
