@@ -3,7 +3,7 @@
     .venv/bin/python tools/demo_blender.py [OUT_DIR]      (what `python3.11 tools/dev.py demo` runs)
 
 Writes OUT_DIR/demo.blend, demo.glb, demo.fbx, demo_preview.png (a contact sheet of frames) and
-demo_face.png: face close-ups, one row per mouth shape (p/b/m; f/v; o/u: OW/UW/UH/AO; open vowels
+demo_face.png: face close-ups, one row per mouth shape (p/b/m; f/v; rounded: OW/UW/UH/AO/W; open vowels
 AA/AE/AH),
 each tile a frame of one of the longest such phones of the transcript's forced alignment (the
 closest-lipped frame of a p/b/m, the middle of an f/v, the widest of a vowel), its lip gap measured
@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "samples" / "LJ001-0001.wav"
 TRANSCRIPT = REPO / "samples" / "LJ001-0001.txt"
 PREVIEW_FRAMES = 8
-FACE_ROWS = (("p/b/m", ("P", "B", "M")), ("f/v", ("F", "V")), ("o/u", ("OW", "UW", "UH", "AO")),
+FACE_ROWS = (("p/b/m", ("P", "B", "M")), ("f/v", ("F", "V")), ("o/u", ("OW", "UW", "UH", "AO", "W")),
              ("open vowels", ("AA", "AE", "AH")))
 FACE_COLUMNS = 4
 
