@@ -14,6 +14,8 @@ import bpy
 import numpy as np
 from mathutils import Vector
 
+from .face_probe import evaluated_coords
+
 CAMERA_AZIMUTH_DEG = 25.0  # front three-quarter view from the character's left-front
 CAMERA_ELEVATION_DEG = 6.0
 LENS_MM = 50.0
@@ -26,17 +28,7 @@ HEAD_BOX_ABOVE = 0.03
 
 def evaluated_bounds(mesh_obj):
     """World-space (min (3,), max (3,)) of the evaluated (posed, shape-keyed) mesh."""
-    depsgraph = bpy.context.evaluated_depsgraph_get()
-    evaluated = mesh_obj.evaluated_get(depsgraph)
-    mesh = evaluated.to_mesh()
-    try:
-        co = np.empty(len(mesh.vertices) * 3, dtype=np.float32)
-        mesh.vertices.foreach_get("co", co)
-    finally:
-        evaluated.to_mesh_clear()
-    co = co.reshape(-1, 3)
-    mw = np.array(mesh_obj.matrix_world, dtype=np.float64)
-    world = co @ mw[:3, :3].T + mw[:3, 3]
+    world = evaluated_coords(mesh_obj)
     return world.min(axis=0), world.max(axis=0)
 
 
