@@ -20,6 +20,7 @@ import numpy as np
 from ..backend.formats.motion_npz import MotionFile, read_motion_npz
 from ..rigs.blender.pose import describe_armature
 from ..rigs.face_map import face_source, face_weights
+from ..rigs.mouth import keyed_bone_mask, mouth_mechanism
 from ..rigs.retarget import RetargetedMotion, RigDescription, retarget_smplx_to_rig
 from ..rigs.rigify import control_take, is_generated_rig
 from ..rigs.skeletons import SkeletonMap, detect_skeleton
@@ -96,7 +97,8 @@ def take_curves(motion: MotionFile, rig: RigDescription, mapping: SkeletonMap, f
     face: (source, channel index → shape key) from `face_channels`.
     """
     retargeted = retarget_smplx_to_rig(motion.poses, motion.trans, rig, mapping)
-    bone_names, bone_rotations, root_bone, root_location, switches = body_channels(rig, mapping, retargeted)
+    bone_names, bone_rotations, root_bone, root_location, switches = body_channels(
+        rig, mapping, retargeted, mouth_mechanism(*face))
     positions = sample_positions(motion.n_frames, motion.fps, fps)
     rotations = resample_quaternions(bone_rotations, positions)
     root = resample_linear(root_location, positions)
@@ -113,7 +115,7 @@ def take_curves(motion: MotionFile, rig: RigDescription, mapping: SkeletonMap, f
                       frame_start=int(frame_start), switches=switches)
 
 
-def body_channels(rig: RigDescription, mapping: SkeletonMap, retargeted: RetargetedMotion):
+def body_channels(rig: RigDescription, mapping: SkeletonMap, retargeted: RetargetedMotion, mouth: str):
     """(bone names, rotations (T, B, 4), root bone, root location (T, 3), switches) to key.
 
     Most rigs: the deform bones the retarget drives. A generated Rigify rig: its FK controls (its
@@ -123,7 +125,8 @@ def body_channels(rig: RigDescription, mapping: SkeletonMap, retargeted: Retarge
         switches = tuple((f'pose.bones["{bpy.utils.escape_identifier(bone)}"]["{bpy.utils.escape_identifier(prop)}"]',
                           value) for bone, prop, value in take.switches)
         return take.controls, take.rotations, take.root_control, take.root_location, switches
-    keyed = np.flatnonzero(retargeted.mapped)
+    # one mouth (`rigs.mouth`): where a jawOpen shape key opens it, the jaw bone is not keyed
+    keyed = np.flatnonzero(retargeted.mapped & keyed_bone_mask(rig.bone_names, mapping.jaw_bone, mouth))
     return (tuple(rig.bone_names[i] for i in keyed), retargeted.rotations[:, keyed], retargeted.root_bone,
             retargeted.root_location, ())
 

@@ -14,6 +14,8 @@ import bpy
 import numpy as np
 from mathutils import Vector
 
+from .face_probe import evaluated_coords
+
 CAMERA_AZIMUTH_DEG = 25.0  # front three-quarter view from the character's left-front
 CAMERA_ELEVATION_DEG = 6.0
 LENS_MM = 50.0
@@ -26,17 +28,7 @@ HEAD_BOX_ABOVE = 0.03
 
 def evaluated_bounds(mesh_obj):
     """World-space (min (3,), max (3,)) of the evaluated (posed, shape-keyed) mesh."""
-    depsgraph = bpy.context.evaluated_depsgraph_get()
-    evaluated = mesh_obj.evaluated_get(depsgraph)
-    mesh = evaluated.to_mesh()
-    try:
-        co = np.empty(len(mesh.vertices) * 3, dtype=np.float32)
-        mesh.vertices.foreach_get("co", co)
-    finally:
-        evaluated.to_mesh_clear()
-    co = co.reshape(-1, 3)
-    mw = np.array(mesh_obj.matrix_world, dtype=np.float64)
-    world = co @ mw[:3, :3].T + mw[:3, 3]
+    world = evaluated_coords(mesh_obj)
     return world.min(axis=0), world.max(axis=0)
 
 
@@ -140,6 +132,17 @@ def head_bounds(armature_obj, head_bone="head"):
     return lo, hi
 
 
+FACE_BOX_HALF = 0.065  # metres around the jaw pivot: eyes to chin, for mouth close-ups
+
+
+def face_bounds(armature_obj, jaw_bone="jaw", head_bone="head"):
+    """World-space (min (3,), max (3,)) of a box around the posed jaw pivot (the face from the
+    brows to the chin); the head bone's base when the rig has no jaw bone."""
+    name = jaw_bone if jaw_bone in armature_obj.pose.bones else head_bone
+    centre = np.array(armature_obj.matrix_world @ armature_obj.pose.bones[name].head)
+    return centre - FACE_BOX_HALF, centre + FACE_BOX_HALF
+
+
 def bone_tree_bounds(armature_obj, bone_name, pad=0.04):
     """World-space (min (3,), max (3,)) around a posed bone and all its descendants (hand close-ups)."""
     mw = armature_obj.matrix_world
@@ -212,10 +215,12 @@ def write_png(pixels, filepath):
 
 
 def render_contact_sheet(filepath, frames, armature_obj, mesh_obj, columns=None,
-                         tile_resolution=(256, 384), engine="BLENDER_WORKBENCH"):
+                         tile_resolution=(256, 384), engine="BLENDER_WORKBENCH", framing="body"):
     """Render each of `frames` (a camera fitted to the whole set) and tile them into one PNG.
 
-    columns: tiles per row (None: all frames in one row up to 6). Returns the written path.
+    columns: tiles per row (None: all frames in one row up to 6). framing: "body" (the whole
+    evaluated mesh), "head" (around the `head` bone) or "face" (brows to chin, around the jaw
+    pivot; the camera follows the face tile by tile). Returns the written path.
     """
     frames = [int(f) for f in frames]
     if not frames:
@@ -228,13 +233,16 @@ def render_contact_sheet(filepath, frames, armature_obj, mesh_obj, columns=None,
         bounds = []
         for f in frames:
             scene.frame_set(f)
-            bounds.append(evaluated_bounds(mesh_obj))
+            bounds.append(head_bounds(armature_obj) if framing == "head"
+                          else face_bounds(armature_obj) if framing == "face" else evaluated_bounds(mesh_obj))
         lo = np.min([b[0] for b in bounds], axis=0)
         hi = np.max([b[1] for b in bounds], axis=0)
         location, target = framing_camera_pose(lo, hi, tile_resolution[0] / tile_resolution[1])
         _aim(cam, location, target)
         for f in frames:
             scene.frame_set(f)
+            if framing == "face":  # a close-up follows the head from tile to tile
+                _aim(cam, *framing_camera_pose(*face_bounds(armature_obj), tile_resolution[0] / tile_resolution[1]))
             path = os.path.join(tmp, f"frame_{f:06d}.png")
             _render_to(scene, path)
             tiles.append(read_png(path))

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .._backend import arkit
+from ..mouth import LOWER_LIP_HM08, UPPER_LIP_HM08
 
 ASSET_PATH = Path(__file__).with_name("default_character.npz")
 
@@ -35,7 +36,7 @@ KEPT_GROUPS: dict[str, str] = {
     "helper-lower-teeth": "teeth",
     "helper-tongue": "tongue",
 }
-PART_NAMES: tuple[str, ...] = ("body", "eye_l", "eye_r", "eyelashes", "teeth", "tongue")
+PART_NAMES: tuple[str, ...] = ("body", "eye_l", "eye_r", "eyelashes", "teeth", "tongue", "eyebrows")
 
 # (name, linear RGBA base colour, roughness)
 MATERIALS: tuple[tuple[str, tuple[float, float, float, float], float], ...] = (
@@ -46,7 +47,7 @@ MATERIALS: tuple[tuple[str, tuple[float, float, float, float], float], ...] = (
     ("teeth", (0.80, 0.77, 0.68, 1.0), 0.3),
     ("mouth", (0.45, 0.12, 0.12, 1.0), 0.45),
     ("eyelashes", (0.02, 0.015, 0.01, 1.0), 0.7),
-    ("eyebrows", (0.20, 0.11, 0.065, 1.0), 0.8),
+    ("eyebrows", (0.06, 0.034, 0.02, 1.0), 0.7),
 )
 MATERIAL_INDEX = {name: i for i, (name, _, _) in enumerate(MATERIALS)}
 PART_MATERIAL = {"body": "skin", "eyelashes": "eyelashes", "teeth": "teeth", "tongue": "mouth"}
@@ -179,25 +180,163 @@ def eye_face_materials(verts, faces):
     return mats
 
 
-# The mesh has no brow geometry: paint an arc of skin faces above each eye instead (metres,
-# relative to the eyeball centre; u runs from the brow's inner end (−1) to its outer end (+1)).
-BROW_INNER, BROW_OUTER = 0.022, 0.030
+# The mesh has no brow geometry. Painting whole skin quads read as a blocky texture error in
+# close-ups, so each brow is grown as short hair cards instead: thin tapered quads lying 0.4 mm
+# above the skin on an arc over the eye (metres, relative to the eyeball centre; u runs from the
+# brow's inner end (−1) to its outer end (+1)). Inner hairs point up, outer ones along the arc.
+BROW_INNER, BROW_OUTER = 0.022, 0.028
 BROW_HEIGHT, BROW_DROP = 0.021, 0.006  # arc height above the eye centre at u = 0, drop at the ends
-BROW_HALF_WIDTH = 0.0045
+BROW_HALF_WIDTH = 0.0042
+BROW_HAIRS = 520                        # per brow
+BROW_HAIR_LENGTH = 0.0055                # ±20 % per hair
+BROW_HAIR_WIDTH = (0.0004, 0.0001)      # root, tip
+BROW_LIFT = 0.0004                      # above the skin
+BROW_SEED = 11
 
 
-def brow_faces(verts, faces, eye_centre, side: int):
-    """Boolean (F,) mask of faces on the brow arc above one eye.
+def brow_hair_cards(skin_verts, eye_centre, side: int, rng):
+    """Quads of one brow's hairs: vertices (4·H, 3) and faces (H, 4) (ids local to the cards).
 
-    verts (V, 3), faces (F, 4), eye_centre (3,), side +1 for the character's left, −1 right.
+    skin_verts (K, 3) skin vertices of the forehead (they define the surface the hairs lie on,
+    as depth y(x, z)); eye_centre (3,); side +1 for the character's left, −1 right.
     """
-    centroid = verts[faces].mean(axis=1)
-    lateral = side * (centroid[:, 0] - eye_centre[0])
-    u = np.where(lateral < 0, lateral / BROW_INNER, lateral / BROW_OUTER)
-    arc = eye_centre[2] + BROW_HEIGHT - BROW_DROP * u ** 2
-    width = BROW_HALF_WIDTH * (1.0 - 0.5 * np.clip(u, 0, 1))  # thinner towards the temple
-    return ((np.abs(u) <= 1) & (np.abs(centroid[:, 2] - arc) < width)
-            & (centroid[:, 1] < eye_centre[1]))
+    from scipy.interpolate import LinearNDInterpolator
+
+    depth = LinearNDInterpolator(skin_verts[:, [0, 2]], skin_verts[:, 1])
+    n = BROW_HAIRS
+    # denser towards the inner end: u = 2·w^1.3 − 1 for uniform w
+    u = 2.0 * rng.uniform(0.0, 1.0, n) ** 1.3 - 1.0
+    width = BROW_HALF_WIDTH * (1.0 - 0.55 * np.clip(u, 0.0, 1.0))  # thinner towards the temple
+    lateral = np.where(u < 0, u * BROW_INNER, u * BROW_OUTER)
+    across = rng.uniform(-1.0, 1.0, n) * width
+    arc_z = eye_centre[2] + BROW_HEIGHT - BROW_DROP * u ** 2
+    slope = -2.0 * BROW_DROP * u / np.where(u < 0, BROW_INNER, BROW_OUTER)  # d arc_z / d lateral
+    # hair angle from the lateral direction: ~70° up at the inner end, along the arc at the outer
+    t = (u + 1.0) / 2.0
+    angle = np.radians(70.0 * (1.0 - t) ** 1.5 + rng.normal(0.0, 8.0, n)) + np.arctan(slope) * t
+    length = BROW_HAIR_LENGTH * rng.uniform(0.8, 1.2, n)
+    # start hairs a little below the arc so the band's centre is the brow's centre
+    root = np.stack([eye_centre[0] + side * lateral, arc_z + across - 0.35 * length * np.sin(angle)], axis=1)
+    direction = np.stack([side * np.cos(angle), np.sin(angle)], axis=1)
+    normal = np.stack([-direction[:, 1], direction[:, 0]], axis=1)
+    tip = root + length[:, None] * direction
+    w0, w1 = BROW_HAIR_WIDTH
+    corners = np.stack([root - 0.5 * w0 * normal, root + 0.5 * w0 * normal,
+                        tip + 0.5 * w1 * normal, tip - 0.5 * w1 * normal], axis=1).reshape(-1, 2)
+    y = depth(corners) - BROW_LIFT
+    if np.isnan(y).any():
+        raise ValueError("brow hairs fall outside the forehead skin")
+    verts = np.stack([corners[:, 0], y, corners[:, 1]], axis=1)
+    faces = np.arange(4 * n).reshape(n, 4)
+    return verts, faces
+
+
+def add_brow_hairs(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The asset's arrays with both brows' hair cards appended (part 'eyebrows', material
+    'eyebrows', source id −1). Each hair vertex takes its nearest skin vertex's skin weights and
+    the inverse-distance mean of its 4 nearest skin vertices' shape-key offsets, so the brows
+    follow the head and browInnerUp/browDown/browOuterUp."""
+    from scipy.spatial import cKDTree
+
+    out = dict(arrays)
+    verts = arrays["vertices"].astype(np.float64)
+    parts = arrays["vertex_parts"]
+    body = np.flatnonzero(parts == PART_NAMES.index("body"))
+    rng = np.random.default_rng(BROW_SEED)
+    new_verts, new_faces = [], []
+    offset = len(verts)
+    for eye, side in (("eye_l", 1), ("eye_r", -1)):
+        centre = verts[parts == PART_NAMES.index(eye)].mean(axis=0)
+        rel = verts[body] - centre
+        forehead = body[(np.abs(rel[:, 0]) < 0.05) & (rel[:, 2] > 0.006) & (rel[:, 2] < 0.045)
+                        & (rel[:, 1] < 0.04)]
+        hv, hf = brow_hair_cards(verts[forehead], centre, side, rng)
+        new_verts.append(hv)
+        new_faces.append(hf + offset)
+        offset += len(hv)
+    hair_v = np.concatenate(new_verts)
+    hair_f = np.concatenate(new_faces)
+    n_new = len(hair_v)
+    dist, nearest = cKDTree(verts[body]).query(hair_v, k=4)
+    donors = body[nearest]                                     # (N, 4)
+    inv = 1.0 / np.maximum(dist, 1e-6)
+    inv /= inv.sum(axis=1, keepdims=True)
+
+    out["vertices"] = np.concatenate([arrays["vertices"], hair_v.astype(np.float32)])
+    out["faces"] = np.concatenate([arrays["faces"], hair_f.astype(np.int32)])
+    if len(arrays["uvs"]):
+        card_uv = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]], np.float32)
+        out["uvs"] = np.concatenate([arrays["uvs"], np.repeat(card_uv[None], len(hair_f), axis=0)])
+    out["face_materials"] = np.concatenate([arrays["face_materials"],
+                                            np.full(len(hair_f), MATERIAL_INDEX["eyebrows"], np.uint8)])
+    out["vertex_parts"] = np.concatenate([parts, np.full(n_new, PART_NAMES.index("eyebrows"), np.uint8)])
+    out["source_vertex_ids"] = np.concatenate([arrays["source_vertex_ids"], np.full(n_new, -1, np.int32)])
+    # skin weights of the nearest skin vertex
+    wv, wb, ww = arrays["weight_vertex"], arrays["weight_bone"], arrays["weight_value"]
+    first = np.searchsorted(wv, donors[:, 0], side="left")
+    last = np.searchsorted(wv, donors[:, 0], side="right")
+    take = np.concatenate([np.arange(a, b) for a, b in zip(first, last)])
+    counts = last - first
+    out["weight_vertex"] = np.concatenate([wv, np.repeat(np.arange(n_new) + len(verts), counts).astype(np.int32)])
+    out["weight_bone"] = np.concatenate([wb, wb[take]])
+    out["weight_value"] = np.concatenate([ww, ww[take]])
+    # shape keys: interpolated from the skin underneath
+    starts = arrays["shape_starts"]
+    ids_all, offs_all, new_starts = [], [], [0]
+    for k in range(len(starts) - 1):
+        ids = arrays["shape_indices"][starts[k]:starts[k + 1]]
+        offs = arrays["shape_offsets"][starts[k]:starts[k + 1]].astype(np.float64)
+        dense = np.zeros((len(verts), 3))
+        dense[ids] = offs
+        hair_off = (dense[donors] * inv[..., None]).sum(axis=1)
+        moving = np.abs(hair_off).max(axis=1) > 0
+        ids_all.append(np.concatenate([ids, np.flatnonzero(moving) + len(verts)]))
+        offs_all.append(np.concatenate([offs, hair_off[moving]]))
+        new_starts.append(new_starts[-1] + len(ids_all[-1]))
+    out["shape_indices"] = np.concatenate(ids_all).astype(np.int32)
+    out["shape_offsets"] = np.concatenate(offs_all).astype(np.float16)
+    out["shape_starts"] = np.array(new_starts, dtype=np.int32)
+    return out
+
+
+# The hm08 rest mouth is 1.4 mm open between the lip midline vertices (0.7 mm between the lip
+# curves), so "no key" was not "closed". The lips are brought together at rest: every lip vertex
+# within LIP_EDGE of the other lip moves half-way towards it, and that move spreads over its own
+# lip with a Gaussian of LIP_SPREAD (normalised so the edge moves fully, the rest tapers off);
+# the mouth corners (already closed) are left as they are. Shape-key offsets stay as authored.
+LIP_EDGE = 0.0036
+LIP_SPREAD = 0.0018
+LIP_CONTACT = 5e-5          # the lips stop this far apart (they touch; nothing interpenetrates)
+LIP_HALF_WIDTH = 0.024      # beyond this (mouth corners) nothing moves; tapered over LIP_TAPER
+LIP_TAPER = 0.006
+
+
+def close_rest_lips(verts, jaw_weight, body, upper_ids, lower_ids, rounds: int = 3):
+    """Rest vertices (V, 3) with the lips touching. jaw_weight (V,) skin weight of the jaw bone,
+    body (V,) bool, upper_ids/lower_ids the lip midline vertex ids (they fix the mouth centre)."""
+    from scipy.spatial import cKDTree
+
+    v = np.array(verts, dtype=np.float64)
+    rel = v - v[np.r_[upper_ids, lower_ids]].mean(axis=0)
+    region = body & (np.abs(rel[:, 0]) < 0.03) & (np.abs(rel[:, 2]) < 0.012) & (rel[:, 1] < 0.015)
+    lips = (np.flatnonzero(region & (jaw_weight < 0.15)), np.flatnonzero(region & (jaw_weight > 0.45)))
+    taper = np.clip((LIP_HALF_WIDTH - np.abs(rel[:, 0])) / LIP_TAPER, 0.0, 1.0)
+    for _ in range(rounds):
+        disp = np.zeros_like(v)
+        for own, other in (lips, lips[::-1]):
+            dist, nearest = cKDTree(v[other]).query(v[own])
+            edge = dist < LIP_EDGE
+            src = own[edge]
+            if len(src) == 0:
+                continue
+            move = (0.5 * (v[other[nearest[edge]]] - v[src]) * (1.0 - LIP_CONTACT / dist[edge])[:, None]
+                    * taper[src, None])
+            dd, nn = cKDTree(v[src]).query(v[own], k=min(12, len(src)))
+            dd, nn = dd.reshape(len(own), -1), nn.reshape(len(own), -1)
+            w = np.exp(-(dd / LIP_SPREAD) ** 2)
+            disp[own] = (w[..., None] * move[nn]).sum(axis=1) / np.maximum(w.sum(axis=1), 1.0)[:, None]
+        v += disp
+    return v
 
 
 def build_default_character_arrays(data_dir: Path | None = None) -> dict[str, np.ndarray]:
@@ -228,13 +367,9 @@ def build_default_character_arrays(data_dir: Path | None = None) -> dict[str, np
     face_materials = np.zeros(len(faces), dtype=np.uint8)
     for part, mat in PART_MATERIAL.items():
         face_materials[face_parts == PART_NAMES.index(part)] = MATERIAL_INDEX[mat]
-    body_faces = face_parts == PART_NAMES.index("body")
-    for eye, side in (("eye_l", 1), ("eye_r", -1)):
+    for eye in ("eye_l", "eye_r"):
         sel = face_parts == PART_NAMES.index(eye)
         face_materials[sel] = eye_face_materials(verts, faces[sel])
-        centre = verts[vertex_parts == PART_NAMES.index(eye)].mean(axis=0)
-        face_materials[body_faces & brow_faces(verts, faces, centre, side)] = \
-            MATERIAL_INDEX["eyebrows"]
 
     # --- skeleton: game_engine rig + jaw/eyes from the default rig
     rigs = mpfb / "rigs" / "standard"
@@ -299,6 +434,8 @@ def build_default_character_arrays(data_dir: Path | None = None) -> dict[str, np
         _, nearest = cKDTree(verts[donors]).query(verts[unweighted])
         dense[unweighted] = dense[donors[nearest]]
     w_vid, w_bone, w_val = prune_weights(dense)
+    verts = close_rest_lips(verts, dense[:, bone_index["jaw"]], vertex_parts == PART_NAMES.index("body"),
+                            new_id[list(UPPER_LIP_HM08)], new_id[list(LOWER_LIP_HM08)])
 
     # --- ARKit shape keys (faceunits targets live on the same hm08 vertex ids and units)
     fu_dir = data / "faceunits01" / "targets" / "faceunits"
@@ -313,7 +450,7 @@ def build_default_character_arrays(data_dir: Path | None = None) -> dict[str, np
         starts.append(starts[-1] + int(keep.sum()))
 
     uv_ok = (uv_ids >= 0).all()
-    return {
+    return add_brow_hairs({
         "vertices": verts.astype(np.float32),
         "faces": faces.astype(np.int32),
         "uvs": (uvs_all[uv_ids].astype(np.float32) if uv_ok
@@ -338,7 +475,7 @@ def build_default_character_arrays(data_dir: Path | None = None) -> dict[str, np
         "shape_starts": np.array(starts, dtype=np.int32),
         "shape_indices": np.concatenate(all_ids).astype(np.int32),
         "shape_offsets": np.concatenate(all_offs).astype(np.float16),
-    }
+    })
 
 
 def write_asset(out: Path = ASSET_PATH, data_dir: Path | None = None) -> Path:

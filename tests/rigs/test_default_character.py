@@ -26,8 +26,8 @@ def test_asset_loads_without_pickle_and_is_compact():
 
 
 def test_mesh_counts_and_topology(char):
-    assert 13380 < char.num_vertices < 15000
-    assert char.faces.shape[1] == 4 and 13000 < len(char.faces) < 15000
+    assert 13380 < char.num_vertices < 19000  # hm08 parts + 4 vertices per brow hair
+    assert char.faces.shape[1] == 4 and 13000 < len(char.faces) < 16000
     assert char.faces.min() == 0 and char.faces.max() == char.num_vertices - 1
     assert len(np.unique(char.faces)) == char.num_vertices  # no loose vertices
     assert char.uvs.shape == (len(char.faces), 4, 2)
@@ -42,9 +42,21 @@ def test_eye_and_brow_materials_sit_where_they_belong(char):
     mats = {name: char.face_materials == i for i, name in enumerate(char.material_names)}
     eye_l = char.vertices[char.part_vertices("eye_l")].mean(axis=0)
     brows = centroid[mats["eyebrows"]]
-    assert 10 < len(brows) < 80
-    assert (brows[:, 2] > eye_l[2] + 0.01).all() and (brows[:, 2] < eye_l[2] + 0.04).all()
+    assert 500 < len(brows) < 2000  # hair cards, not painted skin quads
+    assert (brows[:, 2] > eye_l[2] + 0.008).all() and (brows[:, 2] < eye_l[2] + 0.04).all()
     assert abs((brows[:, 0] > 0).mean() - 0.5) < 0.1  # one brow per side
+    hairs = char.part_vertices("eyebrows")
+    assert np.array_equal(np.unique(char.faces[mats["eyebrows"]]), hairs)
+    assert (char.source_vertex_ids[hairs] == -1).all()
+    # thin cards lying on the skin, slightly in front of it
+    from scipy.spatial import cKDTree
+    skin = char.vertices[char.part_vertices("body")]
+    dist, _ = cKDTree(skin).query(char.vertices[hairs])
+    assert np.median(dist) < 0.003
+    # they follow the brow keys of the skin they lie on
+    ids, offs = char.shape_targets["browInnerUp"]
+    moved = np.isin(hairs, ids[np.linalg.norm(offs, axis=1) > 1e-3])
+    assert moved.mean() > 0.2
     pupils = centroid[mats["pupil"]]
     assert len(pupils) == 6 and (pupils[:, 1] < eye_l[1] - 0.01).all()  # looking ahead (−Y)
 

@@ -180,3 +180,21 @@ def test_contact_sheet_tiles_animated_frames(built, tmp_path):
     assert left[..., :3].std() > 0.02 and right[..., :3].std() > 0.02
     assert np.abs(left - right).max() > 0.1  # the jaw moved between the tiles
     assert bpy.context.scene.frame_current == 1
+
+
+def test_face_contact_sheet_closes_in_on_the_face(built, tmp_path):
+    arm, mesh, _ = built
+    key = mesh.data.shape_keys.key_blocks["jawOpen"]
+    key.value = 0.0
+    key.keyframe_insert("value", frame=1)
+    key.value = 0.4
+    key.keyframe_insert("value", frame=2)
+    face = read_png(render_contact_sheet(tmp_path / "face.png", [1, 2], arm, mesh,
+                                         tile_resolution=(96, 96), framing="face"))
+    head = read_png(render_contact_sheet(tmp_path / "head.png", [1], arm, mesh,
+                                         tile_resolution=(96, 96), framing="head"))
+    background = face[1, 1]
+    skin_face = (np.abs(face[:, :96, :3] - background[:3]).max(axis=-1) > 0.05).mean()
+    skin_head = (np.abs(head[..., :3] - background[:3]).max(axis=-1) > 0.05).mean()
+    assert skin_face > 0.55 and skin_face > skin_head + 0.15  # the face fills more of its tile
+    assert np.abs(face[:, :96] - face[:, 96:]).max() > 0.1  # the mouth opened between the tiles

@@ -36,8 +36,15 @@ class Viseme:
     lag: float = 0.06    # s, carry-over time constant
 
 
-# Resting mouth: lips lightly together, jaw a hair open (aperture ≈ 0.005).
-REST_TARGETS = {"jawOpen": 0.03, "mouthClose": 0.025}
+# Resting mouth: lips together (aperture 0), jaw a hair open. On the default character an
+# aperture of 0.005 left the lips 0.2 mm apart at every pause.
+REST_TARGETS = {"jawOpen": 0.03, "mouthClose": 0.03}
+
+# Channels that part the lips without the jaw; a p/b/m seal takes them back so a neighbouring
+# /ʃ/ or /ɔ/ cannot hold the sealed lips open (mouthFunnel 0.25 alone opens the default
+# character's lips 2.1 mm, mouthShrugUpper 0.4 by 1 mm).
+LIP_OPENING_CHANNELS = ("mouthFunnel", "mouthUpperUpLeft", "mouthUpperUpRight", "mouthLowerDownLeft",
+                        "mouthLowerDownRight", "mouthShrugUpper")
 
 _VOWEL = {"jaw": 1.0, "lips": 0.6, "shape": 1.0, "tongue": 0.5}
 _ROUND_VOWEL = {"jaw": 1.0, "lips": 0.6, "shape": 1.6, "tongue": 0.5}

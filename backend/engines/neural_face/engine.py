@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from scipy.ndimage import gaussian_filter1d
 
 from ..device import resolve_device
 from ...analysis import BILABIALS, Phone, SpeechAnalysis
@@ -22,6 +23,20 @@ LIP_SEAL_HOLD_SHARE = 0.3    # share of a p/b/m's duration on each side of its m
 LIP_SEAL_MIN_HOLD_S = 0.02
 LIP_SEAL_RAMP_S = 0.05
 LIP_SEAL_JAW_PULL = 0.35     # a sealed mouth takes back this share of the jaw opening
+# The learned jaw regresses towards the mean: on 50 s of LJSpeech its open vowels (AA/AE/AH/AO)
+# part the default character's lips 6.2 mm (median, p90 15.6) where the built-in engine it learned
+# from reaches 11.8 mm and conversational speech 10–20 mm. A saturating gain g·x / (1 + k·x) lifts
+# the typical vowel (0.16 → 0.30) more than the loudest (0.53 → 0.56, ≈ 22 mm): a plain ×1.8 made
+# the p90 28 mm, i.e. yelling; with it the mesh shows 11.5 mm median, p95 20 mm. Only the generic
+# style gets it: a personalised style is fitted to a person's own curves, so it keeps their scale.
+JAW_OPEN_GAIN = 2.8
+JAW_OPEN_KNEE = 3.1
+PAUSE_SMOOTHING_S = 0.05     # lips close over about this long when the voice stops
+
+
+def calibrated_jaw_open(jaw: np.ndarray) -> np.ndarray:
+    """The learned jawOpen (T,) on the ARKit/mesh scale of the built-in engine (see JAW_OPEN_GAIN)."""
+    return JAW_OPEN_GAIN * jaw / (1.0 + JAW_OPEN_KNEE * jaw)
 
 
 class NeuralFaceGenerator:
@@ -79,29 +94,41 @@ def bilabial_seal_gate(phones: list[Phone], n_frames: int, fps: int = FEATURE_FP
 
 
 def compose_face(mouth: np.ndarray, base_face: np.ndarray, emotion: str, intensity: float,
-                 phones: list[Phone] | None = None, fps: int = FEATURE_FPS) -> np.ndarray:
+                 phones: list[Phone] | None = None, fps: int = FEATURE_FPS,
+                 pause: np.ndarray | None = None, calibrate_jaw: bool = True) -> np.ndarray:
     """Learned mouth (T, 27) + built-in face (T, 52) → (T, 52) float32 in 0..1.
 
     Eyes, brows, blinks and the emotion's non-mouth expression come from `base_face`; the emotion's
     mouth offsets and jaw gain are added on top of the learned mouth (style-independent controls).
     With phone timing, p/b/m seal the lips (aperture → 0); the lips never pass through each other.
+    pause (T,) 0..1, 1 where nobody speaks: the jaw relaxes to rest and the lips close there.
+    calibrate_jaw: put the generic model's jaw on the built-in scale (`calibrated_jaw_open`).
     """
     from ..builtin.face import EMOTION_STYLES
+    from ..builtin.visemes import LIP_OPENING_CHANNELS, REST_TARGETS
 
     out = np.array(base_face, np.float64)
     m = np.array(mouth, np.float64)
     style = EMOTION_STYLES[emotion]
     intensity = float(np.clip(intensity, 0.0, 1.0))
+    if calibrate_jaw:
+        m[:, JAW_OPEN] = calibrated_jaw_open(m[:, JAW_OPEN])
     m[:, JAW_OPEN] *= 1.0 + (style.jaw_gain - 1.0) * intensity
     speech_pos = {name: k for k, name in enumerate(SPEECH_CHANNELS)}
     for name, value in style.expression.items():
         for channel in ((name,) if name in ARKIT_INDEX else (name + "Left", name + "Right")):
             if channel in speech_pos:
                 m[:, speech_pos[channel]] += value * intensity
+    if pause is not None:
+        rest = np.clip(np.asarray(pause, np.float64)[:len(m)], 0.0, 1.0)
+        m[:, JAW_OPEN] += rest * (REST_TARGETS["jawOpen"] - m[:, JAW_OPEN])
+        m[:, MOUTH_CLOSE] += rest * (m[:, JAW_OPEN] - m[:, MOUTH_CLOSE])
     if phones:
         seal = bilabial_seal_gate(phones, len(m), fps)
         m[:, JAW_OPEN] *= 1.0 - LIP_SEAL_JAW_PULL * seal
         m[:, MOUTH_CLOSE] += seal * np.maximum(m[:, JAW_OPEN] - m[:, MOUTH_CLOSE], 0.0)
+        for name in LIP_OPENING_CHANNELS:
+            m[:, speech_pos[name]] *= 1.0 - seal
     m[:, MOUTH_CLOSE] = np.minimum(m[:, MOUTH_CLOSE], m[:, JAW_OPEN])
     out[:, SPEECH_INDEX] = m
     return np.clip(out, 0.0, 1.0).astype(np.float32)
@@ -122,4 +149,7 @@ def generate_neural_face(generator: NeuralFaceGenerator, analysis: SpeechAnalysi
     control.report(0.3, "neural face")
     mouth = generator.mouth(samples, analysis.n_frames, style)
     control.report(0.9, "neural face: layers")
-    return compose_face(mouth, base, emotion, intensity, analysis.phones if lip_seal else None, analysis.fps)
+    pause = gaussian_filter1d(1.0 - np.asarray(analysis.speech, np.float64), PAUSE_SMOOTHING_S * analysis.fps,
+                              mode="nearest") if len(analysis.speech) else None
+    return compose_face(mouth, base, emotion, intensity, analysis.phones if lip_seal else None, analysis.fps,
+                        pause, calibrate_jaw=style is None)
