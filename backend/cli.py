@@ -143,6 +143,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     else:
         print(f"{report['done']} done, {report['skipped']} skipped, {report['failed']} failed "
               f"in {report['elapsed_s']:.1f} s")
+        print(f"manifest: {report['manifest']}")
         for failure in report["failures"]:
             print(f"failed: {failure['audio']}: {failure['error']}", file=sys.stderr)
     return EXIT_BATCH_FAILURES if report["failed"] else 0
