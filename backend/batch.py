@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from .batch_ray import RaySettings
 
 MANIFEST_NAME = "manifest.csv"  # OUT/manifest.csv: every input of the last run, opens in any spreadsheet
-MANIFEST_FIELDS = ("audio", "output", "status", "seconds", "elapsed_s", "attempts", "warnings", "error", "log")
+MANIFEST_FIELDS = ("audio", "output", "status", "seconds", "elapsed_s", "cpu_s", "attempts", "warnings", "error",
+                   "log")
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".au", ".caf", ".w64")
 
 
@@ -51,10 +52,12 @@ def _generate_one(audio: str, out_dir: str, options: GenerateOptions, engines=No
     from .cli import write_crash_log
     from .pipeline import run_generate
 
+    cpu = time.process_time()
     try:
         summary = run_generate(audio, out_dir, options, engines=engines)
         return {"audio": audio, "output": out_dir, "status": "done", "seconds": summary["seconds"],
-                "elapsed_s": summary.get("elapsed_s"), "warnings": summary["warnings"]}
+                "elapsed_s": summary.get("elapsed_s"), "cpu_s": round(time.process_time() - cpu, 3),
+                "warnings": summary["warnings"]}
     except UserError as exc:
         return {"audio": audio, "output": out_dir, "status": "failed", "error": str(exc)}
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
@@ -78,14 +81,17 @@ def skipped_record(audio: Path, target: Path) -> dict:
 def write_manifest(out_dir: Path, records: list[dict]) -> Path:
     """OUT/manifest.csv, one row per input sorted by path; warnings joined with ' | '. Written atomically."""
     path = out_dir / MANIFEST_NAME
-    with atomic_write(path) as fh:
-        writer = csv.DictWriter(fh, fieldnames=MANIFEST_FIELDS, extrasaction="ignore")
-        writer.writeheader()
-        for record in sorted(records, key=lambda r: r["audio"]):
-            row = {k: record.get(k, "") for k in MANIFEST_FIELDS}
-            row["warnings"] = " | ".join(record.get("warnings") or [])
-            row["attempts"] = record.get("attempts", 1 if record["status"] != "skipped" else "")
-            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    try:
+        with atomic_write(path) as fh:
+            writer = csv.DictWriter(fh, fieldnames=MANIFEST_FIELDS, extrasaction="ignore")
+            writer.writeheader()
+            for record in sorted(records, key=lambda r: r["audio"]):
+                row = {k: record.get(k, "") for k in MANIFEST_FIELDS}
+                row["warnings"] = " | ".join(record.get("warnings") or [])
+                row["attempts"] = record.get("attempts", 1 if record["status"] != "skipped" else "")
+                writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    except OSError as exc:
+        raise UserError(f"cannot write the batch manifest {path}: {exc.strerror or exc}") from None
     return path
 
 

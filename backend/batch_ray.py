@@ -96,15 +96,15 @@ def connect(address: str):
     ray = import_ray()
     if ray.is_initialized():  # an embedding program already connected: use its session, leave it running
         return ray, False
-    common = dict(log_to_driver=False, configure_logging=True, logging_level="WARNING")
+    # Workers get this exact backend package (wherever they run and whatever their working folder); its
+    # dependencies (numpy, scipy, soundfile, pocketsphinx, torch for neural engines) must be on every node.
+    common = dict(log_to_driver=False, configure_logging=True, logging_level="WARNING",
+                  runtime_env={"py_modules": [str(PACKAGE_DIR)], "excludes": ["__pycache__", "*.pyc"]})
     try:
         if address == "local":
             ray.init(address="local", _node_ip_address="127.0.0.1", include_dashboard=False, **common)
         else:
-            # Workers on other machines get this exact backend package; its dependencies (numpy, scipy,
-            # soundfile, pocketsphinx, torch for neural engines) must be installed on every node.
-            ray.init(address=address, **common,
-                     runtime_env={"py_modules": [str(PACKAGE_DIR)], "excludes": ["__pycache__", "*.pyc"]})
+            ray.init(address=address, **common)
     except ConnectionError as exc:
         raise UserError(f"cannot reach the Ray cluster at {address}: {exc}") from None
     return ray, address == "local"

@@ -64,13 +64,14 @@ def alive(pid: int) -> bool:
 
 
 @pytest.fixture(scope="module")
-def ray_address():
+def ray_address(tmp_path_factory):
     saved = {k: os.environ.get(k) for k in LOOPBACK_ONLY}
     os.environ.update(LOOPBACK_ONLY)
     import ray
 
     context = ray.init(num_cpus=2, _node_ip_address="127.0.0.1", include_dashboard=False, log_to_driver=False,
-                       object_store_memory=200 * 2**20, logging_level="WARNING")
+                       object_store_memory=200 * 2**20, logging_level="WARNING",
+                       _temp_dir=str(tmp_path_factory.mktemp("ray")))  # session logs not left in /tmp/ray
     started = set()
     try:
         address = context.address_info["gcs_address"]
