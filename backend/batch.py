@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from .batch_ray import RaySettings
 
 MANIFEST_NAME = "manifest.csv"  # OUT/manifest.csv: every input of the last run, opens in any spreadsheet
-MANIFEST_FIELDS = ("audio", "output", "status", "seconds", "elapsed_s", "cpu_s", "attempts", "warnings", "error",
-                   "log")
+MANIFEST_FIELDS = ("audio", "output", "status", "seconds", "elapsed_s", "cpu_s", "attempts", "worker", "warnings",
+                   "error", "log")
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".au", ".caf", ".w64")
 
 

@@ -1,8 +1,9 @@
 """`batch --ray` on a real Ray cluster bound to 127.0.0.1: same bytes as the local path, survives a
 killed worker, resumes, and the same report, manifest and exit code.
 
-One Ray head for the module (Ray's start-up is several seconds), num_cpus=2 like CI's machine; it is
-shut down in the fixture and the test checks that no Ray process of ours outlives it.
+One Ray head for the module (Ray's start-up is several seconds): num_cpus=2 like CI's machine, and one
+logical GPU for the --gpus-per-task scheduling (Ray counts it; no CUDA is used). It is shut down in the
+fixture, which checks that no Ray process of ours outlives it.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import pytest
 import soundfile as sf
 
 from backend.batch import MANIFEST_NAME
+from backend.errors import UserError
 
 REPO = Path(__file__).resolve().parents[2]
 GOOD, BAD = 9, 3
@@ -69,8 +71,8 @@ def ray_address(tmp_path_factory):
     os.environ.update(LOOPBACK_ONLY)
     import ray
 
-    context = ray.init(num_cpus=2, _node_ip_address="127.0.0.1", include_dashboard=False, log_to_driver=False,
-                       object_store_memory=200 * 2**20, logging_level="WARNING",
+    context = ray.init(num_cpus=2, num_gpus=1, _node_ip_address="127.0.0.1", include_dashboard=False,
+                       log_to_driver=False, object_store_memory=200 * 2**20, logging_level="WARNING",
                        _temp_dir=str(tmp_path_factory.mktemp("ray")))  # session logs not left in /tmp/ray
     started = set()
     try:
@@ -130,19 +132,30 @@ def manifest(out: Path) -> dict[str, dict]:
         return {Path(row["audio"]).name: row for row in csv.DictReader(fh)}
 
 
+def comparable(rows: dict[str, dict]) -> dict[str, tuple]:
+    """What must agree between the two ways of running (not timings, workers or output roots)."""
+    return {name: (r["status"], r["seconds"], r["warnings"], r["error"]) for name, r in rows.items()}
+
+
 @pytest.fixture(scope="module")
-def local_outputs(inputs, tmp_path_factory) -> dict[str, bytes]:
+def local_run(inputs, tmp_path_factory) -> tuple[dict[str, bytes], dict[str, tuple]]:
     out = tmp_path_factory.mktemp("batch_local")
     proc = subprocess.run(batch_cmd(inputs, out, "--workers", "2"), cwd=REPO, capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 3, proc.stderr
     files = outputs(out)
     assert len(files) == 2 * GOOD
-    return files
+    return files, comparable(manifest(out))
 
 
-def test_ray_batch_matches_local_survives_a_killed_worker_and_resumes(ray_address, inputs, local_outputs,
+@pytest.fixture(scope="module")
+def local_outputs(local_run) -> dict[str, bytes]:
+    return local_run[0]
+
+
+def test_ray_batch_matches_local_survives_a_killed_worker_and_resumes(ray_address, inputs, local_run,
                                                                      tmp_path):
+    local_outputs, local_manifest = local_run
     out = tmp_path / "out"
     proc = subprocess.Popen(batch_cmd(inputs, out, "--ray"), cwd=REPO, env=ray_env(ray_address),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -169,6 +182,7 @@ def test_ray_batch_matches_local_survives_a_killed_worker_and_resumes(ray_addres
                for name in rows if name.startswith("line_"))
     assert all(rows[name]["error"] for name in rows if name.startswith("bad_"))
     assert outputs(out) == local_outputs  # byte-identical to the local processes, same seed
+    assert comparable(rows) == local_manifest  # and the same manifest
 
     # A half-written output never counts: without its summary.json the file is generated again.
     (out / "line_01" / "summary.json").unlink()
@@ -183,15 +197,18 @@ def test_ray_batch_matches_local_survives_a_killed_worker_and_resumes(ray_addres
     assert outputs(out) == local_outputs
 
 
-def test_ray_batch_ships_files_through_the_object_store(ray_address, inputs, local_outputs, tmp_path):
-    """--ship-files: workers get the audio as bytes and return the outputs; OUT looks like a local run's."""
+def test_ray_batch_ships_files_through_the_object_store_to_a_gpu_slot(ray_address, inputs, local_outputs,
+                                                                      tmp_path):
+    """--ship-files: workers get the audio as bytes and return the outputs; OUT looks like a local run's.
+    --gpus-per-task 1 on the head's one logical GPU (no hardware here; the builtin engines run on CPU under
+    it): a single actor does every file."""
     src = tmp_path / "in"
     src.mkdir()
     for name in ("line_00.wav", "line_02.wav", "bad_text.wav"):
         (src / name).write_bytes((inputs / name).read_bytes())
     out = tmp_path / "out"
-    proc = subprocess.run(batch_cmd(src, out, "--ray", ray_address, "--ship-files"), cwd=REPO,
-                          env={**os.environ, **LOOPBACK_ONLY}, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(batch_cmd(src, out, "--ray", ray_address, "--ship-files", "--gpus-per-task", "1"),
+                          cwd=REPO, env={**os.environ, **LOOPBACK_ONLY}, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 3, proc.stderr
     report = json.loads(proc.stdout)
     assert (report["done"], report["failed"]) == (2, 1)
@@ -201,3 +218,17 @@ def test_ray_batch_ships_files_through_the_object_store(ray_address, inputs, loc
     summary = json.loads((out / "line_02" / "summary.json").read_text())
     assert summary["audio"] == str(src / "line_02.wav") and summary["output_dir"] == str(out / "line_02")
     assert summary["takes"][0]["motion"] == str(out / "line_02" / "motion.npz")
+    assert len({row["worker"] for row in manifest(out).values()}) == 1  # one GPU slot: one process
+
+
+def test_worker_slots_count_cpu_and_gpu_shares():
+    from backend.batch_ray import RaySettings, worker_slots
+
+    assert worker_slots({"CPU": 16.0}, RaySettings()) == 16
+    assert worker_slots({"CPU": 16.0}, RaySettings(cpus_per_task=3)) == 5
+    assert worker_slots({"CPU": 16.0, "GPU": 2.0}, RaySettings(gpus_per_task=0.5)) == 4
+    assert worker_slots({"CPU": 2.0, "GPU": 8.0}, RaySettings(gpus_per_task=1)) == 2  # CPUs bound it too
+    with pytest.raises(UserError, match="--gpus-per-task 2: the Ray cluster has 1 GPUs"):
+        worker_slots({"CPU": 2.0, "GPU": 1.0}, RaySettings(gpus_per_task=2))
+    with pytest.raises(UserError, match="--gpus-per-task 1: the Ray cluster has 0 GPUs"):
+        worker_slots({"CPU": 2.0}, RaySettings(gpus_per_task=1))
