@@ -93,6 +93,8 @@ def connect(address: str):
         # A Ray that lives only for this run listens on loopback alone. Ray's own switch for that is this
         # variable (read when ray is imported): without it, it binds every interface (seen with `ss -ltn`).
         os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    if address not in ("local", "auto"):  # RAY_ADDRESS=auto: Ray's own lookup of a cluster on this machine
+        check_reachable(address)
     ray = import_ray()
     if ray.is_initialized():  # an embedding program already connected: use its session, leave it running
         return ray, False
@@ -108,6 +110,20 @@ def connect(address: str):
     except ConnectionError as exc:
         raise UserError(f"cannot reach the Ray cluster at {address}: {exc}") from None
     return ray, address == "local"
+
+
+def check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Fail in seconds with one line when nothing listens at a cluster's host:port; Ray itself retries
+    for minutes (measured: still waiting after 200 s for 127.0.0.1:1)."""
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        raise UserError(f"--ray {address}: give the cluster as host:port (e.g. head-node:6379), "
+                        "ray://host:port, 'auto' or 'local'")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise UserError(f"cannot reach the Ray cluster at {address} ({exc.strerror or exc}): is the head "
+                        "running (ray start --head) and the port open from here?") from None
 
 
 class OratorFileWorker:

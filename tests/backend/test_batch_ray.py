@@ -232,3 +232,12 @@ def test_worker_slots_count_cpu_and_gpu_shares():
         worker_slots({"CPU": 2.0, "GPU": 1.0}, RaySettings(gpus_per_task=2))
     with pytest.raises(UserError, match="--gpus-per-task 1: the Ray cluster has 0 GPUs"):
         worker_slots({"CPU": 2.0}, RaySettings(gpus_per_task=1))
+
+
+def test_an_unreachable_cluster_is_one_line_in_seconds(inputs, tmp_path):
+    proc = subprocess.run(batch_cmd(inputs, tmp_path / "out", "--ray", "127.0.0.1:1"), cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "error: cannot reach the Ray cluster at 127.0.0.1:1 (Connection refused): is the head running "
+        "(ray start --head) and the port open from here?"]
