@@ -107,32 +107,12 @@ def read_transcript(args: argparse.Namespace) -> str | None:
     return args.transcript
 
 
-class StderrProgress:
-    """One self-overwriting progress line on a terminal; silent when stderr is not a terminal."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled and sys.stderr.isatty()
-        self.last = ""
-
-    def __call__(self, fraction: float, stage: str) -> None:
-        if self.enabled:
-            line = f"\r[{int(fraction * 100):3d}%] {stage[:60]:<60}"
-            if line != self.last:
-                sys.stderr.write(line)
-                sys.stderr.flush()
-                self.last = line
-
-    def close(self) -> None:
-        if self.enabled and self.last:
-            sys.stderr.write("\n")
-
-
 def cmd_generate(args: argparse.Namespace) -> int:
     from .pipeline import run_generate
-    from .progress import JobControl
+    from .progress import GenerateProgress, JobControl
 
     options = options_from_args(args, read_transcript(args))
-    progress = StderrProgress(not args.json and not args.quiet)
+    progress = GenerateProgress(not args.json and not args.quiet)
     try:
         summary = run_generate(args.audio, args.output, options, JobControl(progress))
     finally:
@@ -154,16 +134,26 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     from .batch import run_batch
+    from .progress import BatchProgress
 
     options = options_from_args(args)
-    report = run_batch(Path(args.input_dir), Path(args.output), options, workers=args.workers,
-                       sidecar_transcripts=args.sidecar_transcripts,
-                       on_file=None if args.json else lambda line: print(line, file=sys.stderr))
+    ray = None
+    if args.ray is not None:
+        from .batch_ray import RaySettings
+        ray = RaySettings(args.ray, args.cpus_per_task, args.gpus_per_task, args.ship_files).validated()
+    progress = BatchProgress(not args.json)
+    try:
+        report = run_batch(Path(args.input_dir), Path(args.output), options, workers=args.workers,
+                           sidecar_transcripts=args.sidecar_transcripts,
+                           on_file=None if args.json else progress.line, ray=ray, on_start=progress.start)
+    finally:
+        progress.close()
     if args.json:
         print(json.dumps(report))
     else:
         print(f"{report['done']} done, {report['skipped']} skipped, {report['failed']} failed "
               f"in {report['elapsed_s']:.1f} s")
+        print(f"manifest: {report['manifest']}")
         for failure in report["failures"]:
             print(f"failed: {failure['audio']}: {failure['error']}", file=sys.stderr)
     return EXIT_BATCH_FAILURES if report["failed"] else 0
@@ -209,6 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
     bat.add_argument("--sidecar-transcripts", action="store_true",
                      help="use NAME.txt or NAME.lab beside NAME.wav as its transcript")
     bat.add_argument("--json", action="store_true", help="print a JSON report on stdout")
+    from .batch_ray import add_ray_arguments
+    add_ray_arguments(bat)
     add_generation_arguments(bat)
     bat.set_defaults(func=cmd_batch)
 
