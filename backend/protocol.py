@@ -16,7 +16,7 @@ Events
   {"event": "bye"}
 Both sides import this module, so the message shapes live here only.
 
-Every line is parsed defensively: at most MAX_LINE_BYTES, UTF-8, plain JSON (no NaN/Infinity, nesting
+Every line is parsed defensively: at most MAX_LINE_BYTES, UTF-8, JSON (nesting
 at most MAX_DEPTH, integers of at most MAX_INT_DIGITS digits), ids up to MAX_ID_CHARS, paths without
 NUL (made absolute, `~` expanded, against the worker's folder). Anything else is a `protocol` error;
 option values of the wrong JSON type are a `user` error of that job (check_option_types).
@@ -53,10 +53,6 @@ class Request:
 def encode(message: dict) -> str:
     """One message → one line (no NaN, no embedded newlines)."""
     return json.dumps(message, allow_nan=False, separators=(",", ":")) + "\n"
-
-
-def _reject_constant(name: str):
-    raise ProtocolError(f"{name} is not a number in this protocol; send a finite number")
 
 
 def _parse_int(text: str) -> int:
@@ -112,7 +108,7 @@ def parse_request(line: str | bytes) -> Request | None:
     if line.count("[") + line.count("{") > MAX_DEPTH and _nesting_depth(line) > MAX_DEPTH:
         raise ProtocolError(f"JSON nested deeper than {MAX_DEPTH} levels")
     try:
-        obj = json.loads(line, parse_constant=_reject_constant, parse_int=_parse_int)
+        obj = json.loads(line, parse_int=_parse_int)  # NaN/Infinity parse; options refuse them by name
     except json.JSONDecodeError as exc:
         raise ProtocolError(f"not JSON: {exc.msg}") from None
     except (ValueError, RecursionError, MemoryError) as exc:

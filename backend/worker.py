@@ -104,6 +104,7 @@ class Worker:
                 self.emit(progress_event(req.id, fraction, stage))
 
         try:
+            check_option_types(req.options)  # also here: the job process may be driven directly
             options = GenerateOptions.from_mapping(req.options)
             summary = run_generate(req.audio, req.output_dir, options,
                                    JobControl(on_progress, job.cancel_event), self.engines)
