@@ -53,7 +53,22 @@ def load_arkit_to_flame(path: str) -> np.ndarray:
         raise UserError(f"{path}: ARKit→FLAME matrix must be (52, 100), got {matrix.shape}")
     if not np.all(np.isfinite(matrix)):
         raise UserError(f"{path}: ARKit→FLAME matrix contains NaN or infinite values")
+    if float(np.abs(matrix).max()) > MAX_FLAME_WEIGHT:  # 3e38 entries made `expressions` inf
+        raise UserError(f"{path}: ARKit→FLAME matrix entries reach {float(np.abs(matrix).max()):.3g}; FLAME "
+                        f"expression weights are a few units (limit {MAX_FLAME_WEIGHT:g}) — check its scale")
     return matrix
+
+
+MAX_FLAME_WEIGHT = 1e3   # |entry| of an ARKit→FLAME matrix; 52 weights in 0..1 stay far from float32 overflow
+
+
+def check_finite(perf: Performance, expressions: np.ndarray | None) -> None:
+    """No output file ever holds NaN/Inf: an engine that produced one is an internal error, not a success."""
+    for name, values in (("poses", perf.poses), ("trans", perf.trans), ("arkit", perf.arkit),
+                         ("expressions", expressions)):
+        if values is not None and not np.all(np.isfinite(values)):
+            raise FloatingPointError(f"take {perf.meta.get('take')}: the {name} came out NaN/infinite; nothing "
+                                     "was written")
 
 
 def assemble_performance(poses: np.ndarray, trans: np.ndarray, arkit: np.ndarray, meta: dict) -> Performance:
@@ -81,6 +96,9 @@ def generate(audio_path: str | Path, options: GenerateOptions, control: JobContr
     audio = load_audio(audio_path, control.sub(0.0, 0.05))
     analysis = analyze_speech(audio, options.transcript, options.language, control.sub(0.05, 0.6),
                               options.recognizer)
+    if audio.gain < 1.0:
+        analysis.warnings.append(f"the recording peaks at {1 / audio.gain:.3g}× full scale; it was scaled down "
+                                 "to full scale (not clipped) for analysis")
     if prompts is not None:
         check_prompt_frames(prompts, analysis.n_frames, options.prompts)
     takes = []
@@ -127,11 +145,13 @@ def write_generation(gen: Generation, out_dir: str | Path, options: GenerateOpti
         from .formats.hand_pose import MEAN_RELAXED_HAND
         hand_mean = MEAN_RELAXED_HAND
     take_entries = []
-    for perf in gen.takes:
+    expressions_of = [perf.arkit @ flame if flame is not None else None for perf in gen.takes]
+    for perf, expressions in zip(gen.takes, expressions_of):  # every take checked before the first file
+        check_finite(perf, expressions)
+    for perf, expressions in zip(gen.takes, expressions_of):
         control.check()
         k = perf.meta["take"]
         folder = take_dir(out_dir, k, len(gen.takes))
-        expressions = perf.arkit @ flame if flame is not None else None
         entry = {"take": k,
                  "motion": str(write_motion_npz(folder / "motion.npz", perf.poses, perf.trans, perf.arkit,
                                                 expressions=expressions, fps=perf.fps)),
