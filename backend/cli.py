@@ -152,7 +152,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report))
     else:
-        print(f"{report['done']} done, {report['skipped']} skipped, {report['failed']} failed "
+        redone = f" ({report['redone']} made with other options, redone)" if report.get("redone") else ""
+        print(f"{report['done']} done{redone}, {report['skipped']} skipped, {report['failed']} failed "
               f"in {report['elapsed_s']:.1f} s")
         for failure in report["failures"]:
             print(f"failed: {failure['audio']}: {failure['error']}", file=sys.stderr)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -120,13 +122,47 @@ def generate(audio_path: str | Path, options: GenerateOptions, control: JobContr
 
 
 def prepare_output_dir(out_dir: str | Path) -> Path:
-    """Create the output folder or fail with one line, before any expensive work."""
-    out_dir = Path(out_dir)
+    """Create the output folder (absolute, `~` expanded) and prove it writable, or fail with one line,
+    before any expensive work."""
+    text = os.fspath(out_dir)
+    if not text.strip():
+        raise UserError("the output folder is empty: give one with -o FOLDER")
+    if "\x00" in text:
+        raise UserError("the output folder name contains a NUL character")
+    out_dir = Path(os.path.abspath(os.path.expanduser(text)))
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"output folder {out_dir} is a file — choose a folder with -o")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out_dir, prefix=".orator-write-test-"):
+            pass
     except OSError as exc:
-        raise UserError(f"cannot create output folder {out_dir}: {exc.strerror or exc}") from None
+        raise UserError(f"cannot write into output folder {out_dir}: {exc.strerror or exc} — "
+                        "choose another folder with -o") from None
     return out_dir
+
+
+RESULT_FILES = ("motion.npz", "face_arkit.csv", "motion.bvh")
+
+
+def clear_previous_result(out_dir: Path) -> None:
+    """Remove what an earlier run wrote here (its summary first, so a half-replaced folder is never 'finished'):
+    the files its summary lists, every take_N/ result and stale temp files from a killed run.
+    Files Orator did not write are left alone."""
+    (out_dir / SUMMARY_NAME).unlink(missing_ok=True)
+    folders = [out_dir] + sorted(p for p in out_dir.glob("take_*") if p.is_dir() and p.name[5:].isdigit())
+    for folder in folders:
+        for name in RESULT_FILES:
+            (folder / name).unlink(missing_ok=True)
+        for stale in folder.glob(".*-*"):
+            if stale.is_file() and any(stale.name.startswith(f".{Path(n).stem}-") and stale.suffix == Path(n).suffix
+                                       for n in RESULT_FILES + (SUMMARY_NAME,)):
+                stale.unlink(missing_ok=True)
+        if folder is not out_dir:
+            try:
+                folder.rmdir()  # only when empty: a user's own file keeps it
+            except OSError:
+                pass
 
 
 def take_dir(out_dir: Path, take: int, takes: int) -> Path:
@@ -148,6 +184,7 @@ def write_generation(gen: Generation, out_dir: str | Path, options: GenerateOpti
     expressions_of = [perf.arkit @ flame if flame is not None else None for perf in gen.takes]
     for perf, expressions in zip(gen.takes, expressions_of):  # every take checked before the first file
         check_finite(perf, expressions)
+    clear_previous_result(out_dir)  # a re-run replaces the whole earlier result, never mixes with it
     for perf, expressions in zip(gen.takes, expressions_of):
         control.check()
         k = perf.meta["take"]
@@ -192,8 +229,17 @@ def run_generate(audio_path: str | Path, out_dir: str | Path, options: GenerateO
     """Generate and write; returns the summary (what `--json` prints and the worker's `done` carries)."""
     started = time.perf_counter()
     control = control or JobControl()
-    prepare_output_dir(out_dir)
-    if options.arkit_to_flame:
-        load_arkit_to_flame(options.arkit_to_flame)  # a bad matrix fails now, not after the analysis
-    gen = generate(audio_path, options, control.sub(0.0, 0.95), engines)
-    return write_generation(gen, out_dir, options, control.sub(0.95, 1.0), started)
+    existed = Path(os.path.abspath(os.path.expanduser(os.fspath(out_dir)))).exists() if os.fspath(out_dir) else True
+    out_dir = prepare_output_dir(out_dir)
+    try:
+        if options.arkit_to_flame:
+            load_arkit_to_flame(options.arkit_to_flame)  # a bad matrix fails now, not after the analysis
+        gen = generate(audio_path, options, control.sub(0.0, 0.95), engines)
+        return write_generation(gen, out_dir, options, control.sub(0.95, 1.0), started)
+    except BaseException:
+        if not existed:  # a failed input leaves no empty folder behind
+            try:
+                out_dir.rmdir()
+            except OSError:
+                pass
+        raise
