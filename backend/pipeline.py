@@ -41,15 +41,20 @@ def take_rng(seed: int, take: int) -> np.random.Generator:
 
 def load_arkit_to_flame(path: str) -> np.ndarray:
     """A user's (52, 100) ARKit → FLAME expression matrix from .npy/.npz, never unpickling."""
+    from .safe_npz import load_array_file, npz_declared
+
     try:
-        data = np.load(path, allow_pickle=False)
-        if isinstance(data, np.lib.npyio.NpzFile):
-            with data:
-                if len(data.files) != 1:
-                    raise UserError(f"{path}: the npz must hold exactly one (52, 100) array")
-                data = data[data.files[0]]
-    except (ValueError, OSError, EOFError) as exc:
+        with open(path, "rb") as fh:
+            is_zip = fh.read(2) == b"PK"
+        if is_zip and len(npz_declared(path, 1 << 20)) != 1:
+            raise UserError(f"{path}: the npz must hold exactly one (52, 100) array")
+        data = load_array_file(path, 1 << 20)  # a (52, 100) float64 is 42 kB: larger declarations are refused
+        if isinstance(data, dict):
+            data = next(iter(data.values()))
+    except OSError as exc:
         raise UserError(f"{path}: not a readable .npy/.npz matrix ({exc.__class__.__name__})") from None
+    if not np.issubdtype(data.dtype, np.number) or np.issubdtype(data.dtype, np.complexfloating):
+        raise UserError(f"{path}: ARKit→FLAME matrix must hold real numbers, got {data.dtype}")
     matrix = np.asarray(data, dtype=np.float32)
     if matrix.shape != (52, NUM_EXPRESSIONS):
         raise UserError(f"{path}: ARKit→FLAME matrix must be (52, 100), got {matrix.shape}")
