@@ -99,6 +99,9 @@ def generate(audio_path: str | Path, options: GenerateOptions, control: JobContr
     options = options.validated()
     engines = engines or EngineCache()
     body_engine, face_engine = engines.get(options)
+    for engine in (body_engine, face_engine):  # checkpoints and styles load now: a bad one fails in seconds
+        if hasattr(engine, "prepare"):
+            engine.prepare(options)
     prompts = read_prompts(options.prompts) if options.prompts else None  # a bad file fails before the analysis
     audio = load_audio(audio_path, control.sub(0.0, 0.05))
     analysis = analyze_speech(audio, options.transcript, options.language, control.sub(0.05, 0.6),
