@@ -177,8 +177,15 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors as one line (not usage + 17 lines of choices), exit code 2 like every user error."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USER, f"error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m backend",
+    parser = OneLineParser(prog="python -m backend",
                                      description="Orator backend: speech → SMPL-X body + ARKit face motion")
     parser.add_argument("--version", action="version", version=f"orator {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -220,8 +227,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # argparse itself exits 2 on bad usage
+    import warnings
+    # Non-finite results are refused by name (pipeline.check_finite); numpy's own overflow notes only confuse.
+    warnings.simplefilter("ignore", RuntimeWarning)
     try:
         return args.func(args)
+    except BrokenPipeError:  # `generate --json | head`: the reader left; not an error of ours
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except OSError:
+            pass
+        return 0
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER

@@ -106,6 +106,9 @@ def generate(audio_path: str | Path, options: GenerateOptions, control: JobContr
     audio = load_audio(audio_path, control.sub(0.0, 0.05))
     analysis = analyze_speech(audio, options.transcript, options.language, control.sub(0.05, 0.6),
                               options.recognizer)
+    if options.transcript and options.language == "other":
+        analysis.warnings.append("the transcript is not used with language 'other' (acoustic mouth only); "
+                                 "use language 'en' or 'auto' for transcript-timed lips")
     if audio.gain < 1.0:
         analysis.warnings.append(f"the recording peaks at {1 / audio.gain:.3g}× full scale; it was scaled down "
                                  "to full scale (not clipped) for analysis")

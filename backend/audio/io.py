@@ -6,6 +6,7 @@ whole file at once (no seams).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from math import gcd
@@ -24,6 +25,7 @@ KAISER_BETA = 5.0             # same anti-alias design as scipy's resample_poly 
 # samples and 12.7 h of resampling; 44,101 Hz a 16000/44101 filter 65x slower than 44,100 Hz.
 MIN_RATE, MAX_RATE = 4000, 768000
 MAX_SECONDS = 4 * 3600.0      # longer recordings: split them (or use batch)
+MIN_SECONDS = 0.1             # three frames at 30 fps; a 0.5 ms file was "animated" as one frame
 MAX_FILTER_TAPS = 20001       # rational resampling filters longer than this are refused (odd rates)
 # Float recordings above full scale are scaled down to peak 1 (not clipped: recognition needs the
 # waveform); peaks above this are not a recording (1e20..1e30 overflowed the spectra to NaN).
@@ -211,9 +213,12 @@ def load_audio(path, control: JobControl | None = None) -> LoadedAudio:
     path = Path(os.fspath(path)).expanduser()
     _check_path(path)
     try:
-        f = sf.SoundFile(str(path))
+        with _quiet_stderr():  # libmpg123 prints its own guesses about non-MP3 data before our one line
+            f = sf.SoundFile(str(path))
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
         reason = str(exc).split(":")[-1].strip() or "unknown reason"
+        if "does not exist" in reason:  # libsndfile's words for data it cannot identify; the file is there
+            reason = "not a known audio format"
         raise AudioError(f"cannot read {path.name} as audio ({reason}) — "
                          "use a WAV, FLAC, OGG or MP3 file") from None
     with f:
@@ -233,8 +238,29 @@ def load_audio(path, control: JobControl | None = None) -> LoadedAudio:
     return LoadedAudio(samples, TARGET_RATE, rate, channels, fmt, gain)
 
 
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Silence C libraries writing to fd 2 for the duration (Python's own errors are raised, not printed)."""
+    try:
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        yield
+        return
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def check_header(name: str, frames: int, rate: int) -> None:
     """Refuse sample rates, lengths and rate ratios no recording has, before reading a sample."""
+    if MIN_RATE <= rate <= MAX_RATE and frames / rate < MIN_SECONDS:
+        raise AudioError(f"{name} is only {frames / rate * 1000:.1f} ms long — give at least "
+                         f"{MIN_SECONDS * 1000:.0f} ms of speech")
     if not MIN_RATE <= rate <= MAX_RATE:
         raise AudioError(f"{name} says its sample rate is {rate} Hz; recordings are {MIN_RATE}–{MAX_RATE} Hz "
                          "— the header is damaged: re-export the recording")
