@@ -243,6 +243,8 @@ def run_generate(audio_path: str | Path, out_dir: str | Path, options: GenerateO
     existed = Path(os.path.abspath(os.path.expanduser(os.fspath(out_dir)))).exists() if os.fspath(out_dir) else True
     out_dir = prepare_output_dir(out_dir)
     try:
+        from .audio.io import probe_audio
+        probe_audio(audio_path)  # a damaged header fails before engines, checkpoints and prompts load
         if options.arkit_to_flame:
             load_arkit_to_flame(options.arkit_to_flame)  # a bad matrix fails now, not after the analysis
         gen = generate(audio_path, options, control.sub(0.0, 0.95), engines)

@@ -204,6 +204,22 @@ def _check_path(path: Path) -> None:
         raise AudioError(f"audio file is empty (0 bytes): {path} — re-export the recording")
 
 
+def probe_audio(path) -> tuple[int, int]:
+    """(frames, sample rate) from the header, after the same checks load_audio makes; raises AudioError.
+    Cheap (no samples read): callers run it before loading engines so a damaged file fails in a second."""
+    path = Path(os.fspath(path)).expanduser()
+    _check_path(path)
+    try:
+        with _quiet_stderr():
+            with sf.SoundFile(str(path)) as f:
+                frames, rate = int(f.frames), int(f.samplerate)
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError):
+        return 0, 0  # load_audio gives the one-line reason
+    if frames > 0 and rate > 0:
+        check_header(path.name, frames, rate)
+    return frames, rate
+
+
 def load_audio(path, control: JobControl | None = None) -> LoadedAudio:
     """Read `path` (any soundfile format, rate, channel count) as 16 kHz mono float32.
 
