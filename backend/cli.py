@@ -8,8 +8,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -119,11 +121,17 @@ class StderrProgress:
             sys.stderr.write("\n")
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from .pipeline import run_generate
     from .progress import JobControl
 
     options = options_from_args(args, read_transcript(args))
+    if threading.current_thread() is threading.main_thread():  # SIGTERM: the same clean stop as Ctrl-C
+        signal.signal(signal.SIGTERM, _interrupt)
     progress = StderrProgress(not args.json and not args.quiet)
     try:
         summary = run_generate(args.audio, args.output, options, JobControl(progress))

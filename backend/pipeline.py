@@ -1,6 +1,7 @@
 """Audio file → analysis → takes → standard files. The one path the CLI, batch and worker share."""
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -248,7 +249,13 @@ def run_generate(audio_path: str | Path, out_dir: str | Path, options: GenerateO
         if options.arkit_to_flame:
             load_arkit_to_flame(options.arkit_to_flame)  # a bad matrix fails now, not after the analysis
         gen = generate(audio_path, options, control.sub(0.0, 0.95), engines)
-        return write_generation(gen, out_dir, options, control.sub(0.95, 1.0), started)
+        try:
+            return write_generation(gen, out_dir, options, control.sub(0.95, 1.0), started)
+        except OSError as exc:  # the disk filled up or the folder turned read-only while we worked
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM):
+                raise
+            raise UserError(f"cannot write the results into {out_dir}: {exc.strerror} — free some space or "
+                            "choose another folder with -o") from None
     except BaseException:
         if not existed:  # a failed input leaves no empty folder behind
             try:

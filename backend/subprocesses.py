@@ -17,7 +17,10 @@ PARENT_PID_ENV = "ORATOR_PARENT_PID"  # set by a parent that wants the check aga
 WATCH_INTERVAL_S = 0.5
 
 
-def die_with_parent(sig: int = signal.SIGKILL, expected_parent: int | None = None) -> None:
+KILL = getattr(signal, "SIGKILL", signal.SIGTERM)  # Windows has no SIGKILL
+
+
+def die_with_parent(sig: int = KILL, expected_parent: int | None = None) -> None:
     """Ask the kernel to send `sig` to this process when its parent exits (checked once more after the call).
 
     `expected_parent`: the pid the parent had; if it is already gone (re-parented), `sig` comes at once.

@@ -179,8 +179,9 @@ class JobProcess:
         env["PYTHONUNBUFFERED"] = "1"
         env[PARENT_PID_ENV] = str(os.getpid())
         # its own process group: a hard cancel kills it and its forked decoder together
+        posix = {"process_group": 0} if os.name == "posix" else {}
         self.proc = subprocess.Popen([sys.executable, "-m", "backend.worker"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=None, env=env, process_group=0)
+                                     stdout=subprocess.PIPE, stderr=None, env=env, **posix)
         self.inbox = inbox
         threading.Thread(target=self._read, name="orator-job-events", daemon=True).start()
 
@@ -204,7 +205,7 @@ class JobProcess:
     def kill(self) -> None:
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
+        except (ProcessLookupError, PermissionError, AttributeError):  # gone already, or not POSIX
             self.proc.kill()
         self.proc.wait()
 
