@@ -192,6 +192,7 @@ class JobProcess:
             except ValueError:
                 continue
             self.inbox.put(("child", self, event))
+        self.proc.wait()  # reap it (a killed one too)
         self.inbox.put(("child", self, None))  # stdout closed: the job process is gone
 
     def send(self, message: dict) -> bool:
@@ -202,12 +203,18 @@ class JobProcess:
         except (BrokenPipeError, OSError, ValueError):
             return False
 
-    def kill(self) -> None:
+    def kill(self, wait_s: float | None = None) -> None:
+        """SIGKILL to the job process and its forked decoder; reaped within `wait_s` (None: until gone).
+        A killed process runs no more code, so a cancel is answered without waiting for the kernel to
+        tear down its memory (up to 0.15 s measured for a 300 MB process)."""
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError, AttributeError):  # gone already, or not POSIX
             self.proc.kill()
-        self.proc.wait()
+        try:
+            self.proc.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            pass  # reaped when its stdout closes (the reader thread) or by subprocess's own cleanup
 
     def close(self, timeout: float) -> None:
         """End of input: the job process stops and leaves; killed if it is not gone in `timeout` s."""
@@ -293,7 +300,7 @@ class Front:
         """The running job did not stop within the grace time: kill the job process, answer for it."""
         job_id = self.running.id
         if self.child is not None:
-            self.child.kill()
+            self.child.kill(wait_s=0.05)
             self.child = None
         self.emit(error_event(job_id, "cancelled", "cancelled"))
         self._finish_running()
@@ -417,6 +424,8 @@ def job_process_main() -> int:
     """The job process: requests from the front on stdin (already checked), events on stdout."""
     die_with_parent(expected_parent=int(os.environ.get(PARENT_PID_ENV, "0")) or None)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the front decides; Ctrl-C reaches it, not us
+    import warnings
+    warnings.simplefilter("ignore", RuntimeWarning)  # as in the CLI: non-finite results are refused by name
     out = _protocol_channel()
     Worker(EventWriter(out)).serve(sys.stdin)
     return 0

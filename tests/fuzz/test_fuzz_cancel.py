@@ -63,8 +63,10 @@ def test_pings_answered_at_every_stage_and_cancel_within_half_a_second(worker, s
         cancel_latency = {}
         # Cancel at the stages that used to stall (prosody = the CMN priming's end_utt, recognition),
         # one job each, then let one job run to the end while it is pinged.
-        for n, stage in enumerate(("loading audio", "acoustic features", "prosody", "recognising words")):
-            job = worker.submit(str(speech60), str(tmp_path / f"c{n}"), {"language": "en"})
+        stages = [("loading audio", "en"), ("acoustic features", "en"), ("prosody", "en"),
+                  ("recognising words", "en"), ("take 1: body", "other")]
+        for n, (stage, language) in enumerate(stages):
+            job = worker.submit(str(speech60), str(tmp_path / f"c{n}"), {"language": language})
             run_until(worker, pinger, lambda e: e.get("id") == job and e.get("stage") == stage, 90)
             sent = time.monotonic()
             worker.cancel(job)

@@ -98,3 +98,14 @@ def test_a_killed_worker_takes_its_job_process_and_decoder_along(speech60, tmp_p
     kids = wait_for_children(client.proc.pid, 2)  # the job process and its forked decoder
     client.kill()
     assert wait_gone(kids, 5.0) == set()
+
+
+def test_json_into_a_closed_pipe_is_not_an_error(tmp_path):
+    import numpy as np
+    import soundfile as sf
+    t = np.arange(16000) / 16000
+    sf.write(str(tmp_path / "a.wav"), (0.3 * np.sin(2 * np.pi * 140 * t)).astype(np.float32), 16000)
+    proc = subprocess.run(f"{sys.executable} -m backend generate {tmp_path / 'a.wav'} -o {tmp_path / 'o'} --json "
+                          "--language other | true", shell=True, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert "BrokenPipe" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert (tmp_path / "o" / "summary.json").is_file()
