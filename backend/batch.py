@@ -1,16 +1,22 @@
 """`python -m backend batch`: every audio file in a folder, several processes, resumable.
 
-One bad file never stops the batch; finished outputs (their summary.json exists) are skipped.
-Both ways of running — local processes here, Ray actors in batch_ray.py — run `_generate_one` per file
-and end in the same report and the same manifest (MANIFEST_NAME in OUT, one row per input).
+One bad file never stops the batch; finished outputs (their summary.json exists and records the same
+options) are skipped, outputs made with other options are redone. Both ways of running — local processes
+here, Ray actors in batch_ray.py — run `_generate_one` per file and end in the same report and the same
+manifest (MANIFEST_NAME in OUT, one row per input). Pool processes die with the batch (PR_SET_PDEATHSIG)
+and ignore Ctrl-C: SIGINT/SIGTERM of the batch kill them and it exits 130 at once.
 """
 from __future__ import annotations
 
 import csv
 import json
 import multiprocessing
+import os
+import signal
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -18,6 +24,7 @@ from .errors import UserError
 from .fileio import atomic_write
 from .options import GenerateOptions
 from .pipeline import SUMMARY_NAME
+from .subprocesses import die_with_parent
 
 if TYPE_CHECKING:
     from .batch_ray import RaySettings
@@ -36,6 +43,45 @@ def find_audio_files(folder: Path) -> list[Path]:
 def output_folder(out_root: Path, in_root: Path, audio: Path) -> Path:
     """IN/a/b.wav → OUT/a/b (keeps sub-folders apart so equal names do not collide)."""
     return out_root / audio.relative_to(in_root).with_suffix("")
+
+
+def output_folders(out_root: Path, in_root: Path, files: list[Path]) -> dict[Path, Path]:
+    """Each input's own output folder: OUT/a/b, or OUT/a/b.wav when another input would also map to OUT/a/b
+    (a.wav + a.flac, or a.wav beside an input sub-folder a/)."""
+    plain = {audio: output_folder(out_root, in_root, audio) for audio in files}
+    taken: dict[Path, int] = {}
+    for folder in plain.values():
+        taken[folder] = taken.get(folder, 0) + 1
+    parents = {parent for folder in plain.values() for parent in folder.parents}
+    return {audio: (out_root / audio.relative_to(in_root) if taken[folder] > 1 or folder in parents else folder)
+            for audio, folder in plain.items()}
+
+
+def recorded_options(target: Path) -> dict | None:
+    """The options a finished output was made with (None: not finished, or not readable)."""
+    try:
+        with open(target / SUMMARY_NAME, encoding="utf-8") as fh:
+            summary = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    options = summary.get("options") if isinstance(summary, dict) else None
+    return options if isinstance(options, dict) else None
+
+
+def comparable(options: GenerateOptions) -> dict:
+    """The options as summary.json records them (JSON round trip, no transcript)."""
+    return json.loads(json.dumps({k: v for k, v in asdict(options).items() if k != "transcript"}))
+
+
+def _pool_process_init(parent: int) -> None:
+    """Pool processes: die with the batch, leave Ctrl-C to it (it kills us and exits at once)."""
+    die_with_parent(expected_parent=parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def sidecar_transcript(audio: Path) -> str | None:
@@ -118,13 +164,18 @@ def run_batch(in_dir: Path, out_dir: Path, options: GenerateOptions, workers: in
     if not files:
         raise UserError(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in {in_dir}")
     options = options.validated()
-    todo, skipped, finished = [], 0, []
-    for audio in files:
-        target = output_folder(out_dir, in_dir, audio)
-        if (target / SUMMARY_NAME).is_file():
-            skipped += 1
-            finished.append(skipped_record(audio, target))
-            continue
+    from .pipeline import prepare_output_dir
+    out_dir = prepare_output_dir(out_dir)  # unwritable: one line now, not one failure per file
+    todo, skipped, redone, finished = [], 0, 0, []
+    wanted = comparable(options)
+    for audio, target in output_folders(out_dir, in_dir, files).items():
+        recorded = recorded_options(target)
+        if recorded is not None:
+            if recorded == wanted:
+                skipped += 1
+                finished.append(skipped_record(audio, target))
+                continue
+            redone += 1  # made with other options: generate replaces that result
         opts = options
         if sidecar_transcripts:
             from dataclasses import replace
@@ -138,16 +189,33 @@ def run_batch(in_dir: Path, out_dir: Path, options: GenerateOptions, workers: in
         results = run_on_ray(todo, ray, on_record=None if on_file is None else lambda r: on_file(describe(r)))
     elif todo:
         context = multiprocessing.get_context("spawn")  # no forked threads or locks from the parent
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context) as pool:
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context,
+                                   initializer=_pool_process_init, initargs=(os.getpid(),))
+        in_main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _interrupt) if in_main else None
+        try:
             futures = [pool.submit(_generate_one, *item) for item in todo]
             for future in as_completed(futures):
                 record = future.result()
                 results.append(record)
                 if on_file is not None:
                     on_file(describe(record))
+        except BaseException:  # Ctrl-C, SIGTERM, a broken pool: stop every pool process now
+            processes = list(getattr(pool, "_processes", {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.kill()
+            for process in processes:
+                process.join(5)
+            raise
+        else:
+            pool.shutdown(wait=True)
+        finally:
+            if in_main:
+                signal.signal(signal.SIGTERM, previous)
     manifest = write_manifest(out_dir, finished + results)
     failures = sorted((r for r in results if r["status"] == "failed"), key=lambda r: r["audio"])
     return {"input_dir": str(in_dir), "output_dir": str(out_dir), "files": len(files),
-            "done": sum(r["status"] == "done" for r in results), "skipped": skipped,
+            "done": sum(r["status"] == "done" for r in results), "skipped": skipped, "redone": redone,
             "failed": len(failures), "failures": failures, "manifest": str(manifest),
             "elapsed_s": round(time.perf_counter() - started, 3)}

@@ -8,8 +8,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -107,11 +109,17 @@ def read_transcript(args: argparse.Namespace) -> str | None:
     return args.transcript
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from .pipeline import run_generate
     from .progress import GenerateProgress, JobControl
 
     options = options_from_args(args, read_transcript(args))
+    if threading.current_thread() is threading.main_thread():  # SIGTERM: the same clean stop as Ctrl-C
+        signal.signal(signal.SIGTERM, _interrupt)
     progress = GenerateProgress(not args.json and not args.quiet)
     try:
         summary = run_generate(args.audio, args.output, options, JobControl(progress))
@@ -151,7 +159,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report))
     else:
-        print(f"{report['done']} done, {report['skipped']} skipped, {report['failed']} failed "
+        redone = f" ({report['redone']} made with other options, redone)" if report.get("redone") else ""
+        print(f"{report['done']} done{redone}, {report['skipped']} skipped, {report['failed']} failed "
               f"in {report['elapsed_s']:.1f} s")
         print(f"manifest: {report['manifest']}")
         for failure in report["failures"]:
@@ -176,8 +185,15 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors as one line (not usage + 17 lines of choices), exit code 2 like every user error."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USER, f"error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m backend",
+    parser = OneLineParser(prog="python -m backend",
                                      description="Orator backend: speech → SMPL-X body + ARKit face motion")
     parser.add_argument("--version", action="version", version=f"orator {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -221,8 +237,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # argparse itself exits 2 on bad usage
+    import warnings
+    # Non-finite results are refused by name (pipeline.check_finite); numpy's own overflow notes only confuse.
+    warnings.simplefilter("ignore", RuntimeWarning)
     try:
         return args.func(args)
+    except BrokenPipeError:  # `generate --json | head`: the reader left; not an error of ours
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except OSError:
+            pass
+        return 0
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER

@@ -1,7 +1,10 @@
 """Audio file → analysis → takes → standard files. The one path the CLI, batch and worker share."""
 from __future__ import annotations
 
+import errno
 import json
+import os
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -39,21 +42,41 @@ def take_rng(seed: int, take: int) -> np.random.Generator:
 
 def load_arkit_to_flame(path: str) -> np.ndarray:
     """A user's (52, 100) ARKit → FLAME expression matrix from .npy/.npz, never unpickling."""
+    from .safe_npz import load_array_file, npz_declared
+
     try:
-        data = np.load(path, allow_pickle=False)
-        if isinstance(data, np.lib.npyio.NpzFile):
-            with data:
-                if len(data.files) != 1:
-                    raise UserError(f"{path}: the npz must hold exactly one (52, 100) array")
-                data = data[data.files[0]]
-    except (ValueError, OSError, EOFError) as exc:
+        with open(path, "rb") as fh:
+            is_zip = fh.read(2) == b"PK"
+        if is_zip and len(npz_declared(path, 1 << 20)) != 1:
+            raise UserError(f"{path}: the npz must hold exactly one (52, 100) array")
+        data = load_array_file(path, 1 << 20)  # a (52, 100) float64 is 42 kB: larger declarations are refused
+        if isinstance(data, dict):
+            data = next(iter(data.values()))
+    except OSError as exc:
         raise UserError(f"{path}: not a readable .npy/.npz matrix ({exc.__class__.__name__})") from None
+    if not np.issubdtype(data.dtype, np.number) or np.issubdtype(data.dtype, np.complexfloating):
+        raise UserError(f"{path}: ARKit→FLAME matrix must hold real numbers, got {data.dtype}")
     matrix = np.asarray(data, dtype=np.float32)
     if matrix.shape != (52, NUM_EXPRESSIONS):
         raise UserError(f"{path}: ARKit→FLAME matrix must be (52, 100), got {matrix.shape}")
     if not np.all(np.isfinite(matrix)):
         raise UserError(f"{path}: ARKit→FLAME matrix contains NaN or infinite values")
+    if float(np.abs(matrix).max()) > MAX_FLAME_WEIGHT:  # 3e38 entries made `expressions` inf
+        raise UserError(f"{path}: ARKit→FLAME matrix entries reach {float(np.abs(matrix).max()):.3g}; FLAME "
+                        f"expression weights are a few units (limit {MAX_FLAME_WEIGHT:g}) — check its scale")
     return matrix
+
+
+MAX_FLAME_WEIGHT = 1e3   # |entry| of an ARKit→FLAME matrix; 52 weights in 0..1 stay far from float32 overflow
+
+
+def check_finite(perf: Performance, expressions: np.ndarray | None) -> None:
+    """No output file ever holds NaN/Inf: an engine that produced one is an internal error, not a success."""
+    for name, values in (("poses", perf.poses), ("trans", perf.trans), ("arkit", perf.arkit),
+                         ("expressions", expressions)):
+        if values is not None and not np.all(np.isfinite(values)):
+            raise FloatingPointError(f"take {perf.meta.get('take')}: the {name} came out NaN/infinite; nothing "
+                                     "was written")
 
 
 def assemble_performance(poses: np.ndarray, trans: np.ndarray, arkit: np.ndarray, meta: dict) -> Performance:
@@ -77,10 +100,19 @@ def generate(audio_path: str | Path, options: GenerateOptions, control: JobContr
     options = options.validated()
     engines = engines or EngineCache()
     body_engine, face_engine = engines.get(options)
+    for engine in (body_engine, face_engine):  # checkpoints and styles load now: a bad one fails in seconds
+        if hasattr(engine, "prepare"):
+            engine.prepare(options)
     prompts = read_prompts(options.prompts) if options.prompts else None  # a bad file fails before the analysis
     audio = load_audio(audio_path, control.sub(0.0, 0.05))
     analysis = analyze_speech(audio, options.transcript, options.language, control.sub(0.05, 0.6),
                               options.recognizer)
+    if options.transcript and options.language == "other":
+        analysis.warnings.append("the transcript is not used with language 'other' (acoustic mouth only); "
+                                 "use language 'en' or 'auto' for transcript-timed lips")
+    if audio.gain < 1.0:
+        analysis.warnings.append(f"the recording peaks at {1 / audio.gain:.3g}× full scale; it was scaled down "
+                                 "to full scale (not clipped) for analysis")
     if prompts is not None:
         check_prompt_frames(prompts, analysis.n_frames, options.prompts)
     takes = []
@@ -102,13 +134,47 @@ def generate(audio_path: str | Path, options: GenerateOptions, control: JobContr
 
 
 def prepare_output_dir(out_dir: str | Path) -> Path:
-    """Create the output folder or fail with one line, before any expensive work."""
-    out_dir = Path(out_dir)
+    """Create the output folder (absolute, `~` expanded) and prove it writable, or fail with one line,
+    before any expensive work."""
+    text = os.fspath(out_dir)
+    if not text.strip():
+        raise UserError("the output folder is empty: give one with -o FOLDER")
+    if "\x00" in text:
+        raise UserError("the output folder name contains a NUL character")
+    out_dir = Path(os.path.abspath(os.path.expanduser(text)))
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"output folder {out_dir} is a file — choose a folder with -o")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out_dir, prefix=".orator-write-test-"):
+            pass
     except OSError as exc:
-        raise UserError(f"cannot create output folder {out_dir}: {exc.strerror or exc}") from None
+        raise UserError(f"cannot write into output folder {out_dir}: {exc.strerror or exc} — "
+                        "choose another folder with -o") from None
     return out_dir
+
+
+RESULT_FILES = ("motion.npz", "face_arkit.csv", "motion.bvh")
+
+
+def clear_previous_result(out_dir: Path) -> None:
+    """Remove what an earlier run wrote here (its summary first, so a half-replaced folder is never 'finished'):
+    the files its summary lists, every take_N/ result and stale temp files from a killed run.
+    Files Orator did not write are left alone."""
+    (out_dir / SUMMARY_NAME).unlink(missing_ok=True)
+    folders = [out_dir] + sorted(p for p in out_dir.glob("take_*") if p.is_dir() and p.name[5:].isdigit())
+    for folder in folders:
+        for name in RESULT_FILES:
+            (folder / name).unlink(missing_ok=True)
+        for stale in folder.glob(".*-*"):
+            if stale.is_file() and any(stale.name.startswith(f".{Path(n).stem}-") and stale.suffix == Path(n).suffix
+                                       for n in RESULT_FILES + (SUMMARY_NAME,)):
+                stale.unlink(missing_ok=True)
+        if folder is not out_dir:
+            try:
+                folder.rmdir()  # only when empty: a user's own file keeps it
+            except OSError:
+                pass
 
 
 def take_dir(out_dir: Path, take: int, takes: int) -> Path:
@@ -130,11 +196,14 @@ def write_generation(gen: Generation, out_dir: str | Path, options: GenerateOpti
         from .formats.hand_pose import MEAN_RELAXED_HAND
         hand_mean = MEAN_RELAXED_HAND
     take_entries = []
-    for perf in gen.takes:
+    expressions_of = [perf.arkit @ flame if flame is not None else None for perf in gen.takes]
+    for perf, expressions in zip(gen.takes, expressions_of):  # every take checked before the first file
+        check_finite(perf, expressions)
+    clear_previous_result(out_dir)  # a re-run replaces the whole earlier result, never mixes with it
+    for perf, expressions in zip(gen.takes, expressions_of):
         control.check()
         k = perf.meta["take"]
         folder = take_dir(out_dir, k, len(gen.takes))
-        expressions = perf.arkit @ flame if flame is not None else None
         entry = {"take": k,
                  "motion": str(write_motion_npz(folder / "motion.npz", perf.poses, perf.trans, perf.arkit,
                                                 expressions=expressions, fps=perf.fps,
@@ -181,8 +250,25 @@ def run_generate(audio_path: str | Path, out_dir: str | Path, options: GenerateO
     """Generate and write; returns the summary (what `--json` prints and the worker's `done` carries)."""
     started = time.perf_counter()
     control = control or JobControl()
-    prepare_output_dir(out_dir)
-    if options.arkit_to_flame:
-        load_arkit_to_flame(options.arkit_to_flame)  # a bad matrix fails now, not after the analysis
-    gen = generate(audio_path, options, control.sub(0.0, 0.95), engines)
-    return write_generation(gen, out_dir, options, control.sub(0.95, 1.0), started)
+    existed = Path(os.path.abspath(os.path.expanduser(os.fspath(out_dir)))).exists() if os.fspath(out_dir) else True
+    out_dir = prepare_output_dir(out_dir)
+    try:
+        from .audio.io import probe_audio
+        probe_audio(audio_path)  # a damaged header fails before engines, checkpoints and prompts load
+        if options.arkit_to_flame:
+            load_arkit_to_flame(options.arkit_to_flame)  # a bad matrix fails now, not after the analysis
+        gen = generate(audio_path, options, control.sub(0.0, 0.95), engines)
+        try:
+            return write_generation(gen, out_dir, options, control.sub(0.95, 1.0), started)
+        except OSError as exc:  # the disk filled up or the folder turned read-only while we worked
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM):
+                raise
+            raise UserError(f"cannot write the results into {out_dir}: {exc.strerror} — free some space or "
+                            "choose another folder with -o") from None
+    except BaseException:
+        if not existed:  # a failed input leaves no empty folder behind
+            try:
+                out_dir.rmdir()
+            except OSError:
+                pass
+        raise

@@ -25,7 +25,6 @@ shorter than 0.4 s. Channels without prompts are untouched, so they keep followi
 """
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +39,10 @@ from .motion.rotations import axis_angle_to_quat, quat_conjugate, quat_multiply,
 NUM_ARKIT = len(ARKIT_NAMES)
 FACE_DRIVEN_JOINTS = (JAW_JOINT, *EYE_JOINTS)  # set from the ARKit curves by assemble_performance
 PROMPT_KEYS = ("frames", "pose_mask", "poses", "trans_mask", "trans", "arkit_mask", "arkit")
+MAX_PROMPT_BYTES = 256 << 20    # per array: 100,000 prompt frames of float64 poses are 132 MB
+MAX_PROMPT_FRAME = 30 * 3600 * 24   # a day of motion at 30 fps
+MAX_AXIS_ANGLE = 4 * np.pi      # rad; larger rotations are the same as smaller ones, 1e30 is a broken file
+MAX_TRANS_M = 1e4
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,7 +78,13 @@ class Prompts:
         d = DensePrompts(np.zeros((n_frames, NUM_JOINTS), bool), np.zeros((n_frames, NUM_JOINTS, 3)),
                          np.zeros(n_frames, bool), np.zeros((n_frames, 3)),
                          np.zeros((n_frames, NUM_ARKIT), bool), np.zeros((n_frames, NUM_ARKIT)))
-        f = self.frames
+        inside = self.frames < n_frames  # rows past the end fix nothing (check_prompt_frames refused used ones)
+        f = self.frames[inside]
+        if not inside.all():
+            d.pose_mask[f], d.poses[f] = self.pose_mask[inside], self.poses[inside]
+            d.trans_mask[f], d.trans[f] = self.trans_mask[inside], self.trans[inside]
+            d.arkit_mask[f], d.arkit[f] = self.arkit_mask[inside], self.arkit[inside]
+            return d
         d.pose_mask[f], d.poses[f] = self.pose_mask, self.poses
         d.trans_mask[f], d.trans[f] = self.trans_mask, self.trans
         d.arkit_mask[f], d.arkit[f] = self.arkit_mask, self.arkit
@@ -128,6 +137,20 @@ def prompts_from_arrays(arrays: dict, source: str = "prompts") -> Prompts:
         values[key] = a.astype(np.float32)
     if len(frames) and frames.min() < 0:
         raise UserError(f"{source}: prompt at frame {int(frames.min())} is before the start of the audio (frame 0)")
+    if len(frames) and frames.max() > MAX_PROMPT_FRAME:  # compared in the file's own dtype: uint64 2^64-1 wrapped
+        raise UserError(f"{source}: prompt at frame {int(frames.max())} is beyond any audio (30 fps frame numbers)")
+    if len(frames) and float(np.abs(values["poses"]).max(initial=0.0)) > MAX_AXIS_ANGLE:
+        raise UserError(f"{source}: 'poses' holds axis-angle rotations up to {float(np.abs(values['poses']).max()):.3g} "
+                        f"rad; give rotations in radians (at most {MAX_AXIS_ANGLE:.2f})")
+    if len(frames) and float(np.abs(values["trans"]).max(initial=0.0)) > MAX_TRANS_M:
+        raise UserError(f"{source}: 'trans' reaches {float(np.abs(values['trans']).max()):.3g} m; give the root "
+                        "position in metres")
+    arkit_used = np.asarray(arrays["arkit_mask"], bool)
+    if arkit_used.any():
+        fixed = values["arkit"][arkit_used]
+        if fixed.min() < 0.0 or fixed.max() > 1.0:
+            raise UserError(f"{source}: fixed ARKit targets must be within 0..1, got {float(fixed.min()):.3g}.."
+                            f"{float(fixed.max()):.3g}")
     unique, counts = np.unique(frames, return_counts=True)
     if np.any(counts > 1):
         raise UserError(f"{source}: frame {int(unique[counts > 1][0])} appears more than once in 'frames'")
@@ -156,15 +179,17 @@ def read_prompts(path: str | Path, n_frames: int | None = None) -> Prompts:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"prompts file not found: {path}")
+    from .safe_npz import load_array_file
+
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if not isinstance(data, np.lib.npyio.NpzFile):
-                raise UserError(f"{path}: a prompts file must be an .npz archive")
-            arrays = {k: data[k] for k in data.files}
-    except UserError:
-        raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        arrays = load_array_file(path, MAX_PROMPT_BYTES, PROMPT_KEYS)  # declared sizes checked, unused members never inflated
+    except UserError as exc:
+        raise UserError(f"not a readable prompts .npz: {exc}") from None
+    except OSError as exc:
         raise UserError(f"{path}: not a readable prompts .npz ({exc.__class__.__name__})") from None
+    if not isinstance(arrays, dict):
+        raise UserError(f"{path}: a prompts file must be an .npz archive (this is a single .npy array)")
+    arrays = {k: v for k, v in arrays.items() if k in PROMPT_KEYS}
     prompts = prompts_from_arrays(arrays, str(path))
     if n_frames is not None:
         check_prompt_frames(prompts, n_frames, str(path))

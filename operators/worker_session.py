@@ -15,6 +15,9 @@ from ..backend.client import WorkerClient, WorkerError
 
 ADDON_DIR = Path(__file__).resolve().parents[1]
 START_TIMEOUT_S = 120.0
+# After ESC the job counts as finished only once the worker has answered for it (it stops writing by then),
+# so deleting the job folder never races a worker that recreates it; one that stays silent is killed.
+CANCEL_WAIT_S = 1.5
 
 
 @dataclass
@@ -34,6 +37,7 @@ class JobState:
     error: str | None = None
     error_kind: str | None = None
     cancelled: bool = False
+    cancel_deadline: float | None = None
 
     @property
     def finished(self) -> bool:
@@ -129,10 +133,17 @@ class WorkerSession:
                 job.fraction, job.stage = float(event["fraction"]), str(event["stage"])
             elif kind == "warning":
                 job.warnings.append(str(event["message"]))
+            elif kind == "done" and job.cancelled:
+                job.fail("cancelled", "cancelled")  # it finished first; its files go with the cancelled job
             elif kind == "done":
                 job.result, job.fraction, job.stage = event["result"], 1.0, "done"
             elif kind == "error":
-                job.fail(str(event.get("kind", "internal")), str(event.get("message", "unknown error")))
+                job.fail("cancelled" if job.cancelled else str(event.get("kind", "internal")),
+                         "cancelled" if job.cancelled else str(event.get("message", "unknown error")))
+        if not job.finished and job.cancel_deadline is not None and time.monotonic() > job.cancel_deadline:
+            self.kill()  # it did not answer the cancel: stop it before anyone deletes the job folder
+            job.fail("cancelled", "cancelled")
+            return
         if not job.finished and (self.client is None or not self.client.alive()):
             message = self.client._death_message() if self.client is not None else "the backend worker is gone"
             job.fail("crash", message)
@@ -147,11 +158,17 @@ class WorkerSession:
             self.kill()
 
     def cancel(self, job: JobState) -> None:
-        """Ask the worker to drop the job; the job counts as cancelled at once."""
+        """Ask the worker to drop the job; it counts as cancelled when the worker answers (within 0.5 s) or
+        after CANCEL_WAIT_S, when the worker is killed."""
+        if job.cancelled or job.finished:
+            return
         job.cancelled = True
-        if job.job_id is not None and self.client is not None and self.client.alive() and not job.finished:
+        if job.job_id is not None and self.client is not None and self.client.alive():
             try:
                 self.client.cancel(job.job_id)
+                job.cancel_deadline = time.monotonic() + CANCEL_WAIT_S
+                job.stage = "cancelling"
+                return  # finished when the worker answers (pump)
             except WorkerError:
                 self.kill()
         job.fail("cancelled", "cancelled")

@@ -6,6 +6,8 @@ from the repo root (tests, scripts) both are top-level packages.
 try:
     from ..backend.formats import arkit, face_formats, hand_pose, smplx_joints  # noqa: F401
     from ..backend.motion import kinematics, rotations  # noqa: F401
+    from ..backend import safe_npz  # noqa: F401
 except (ImportError, ValueError):
     from backend.formats import arkit, face_formats, hand_pose, smplx_joints  # noqa: F401
     from backend.motion import kinematics, rotations  # noqa: F401
+    from backend import safe_npz  # noqa: F401

@@ -113,6 +113,9 @@ def _as_array(value) -> np.ndarray:
     if isinstance(value, ChumpyArrayStub):
         return value.array()
     if scipy.sparse.issparse(value):
+        if int(np.prod(value.shape, dtype=np.float64)) * 8 > MAX_DENSE_BYTES:  # a crafted (10^6, 10^6) matrix
+            raise UserError(f"a sparse matrix of shape {value.shape} is far larger than any FLAME array. "
+                            f"Expected {EXPECTED_FILE}.")
         return np.asarray(value.toarray())
     return np.asarray(value)
 
@@ -136,8 +139,11 @@ class FlameModel:
         return self.j_regressor @ self.v_template
 
 
+MAX_DENSE_BYTES = 1 << 30
+
+
 def _check(arrays: dict[str, np.ndarray], name: str) -> dict[str, np.ndarray]:
-    from .smplx_model import _expected_shape_ok
+    from .smplx_model import _expected_shape_ok, check_model_values
     missing = [k for k in REQUIRED_KEYS if k not in arrays]
     if missing:
         raise UserError(f"{name} lacks {', '.join(missing)}. Expected {EXPECTED_FILE}.")
@@ -145,7 +151,7 @@ def _check(arrays: dict[str, np.ndarray], name: str) -> dict[str, np.ndarray]:
         if not _expected_shape_ok(arrays[k].shape, shape) or arrays[k].dtype == object:
             raise UserError(f"{name}: '{k}' has shape {arrays[k].shape}, expected "
                             f"{'×'.join('any' if s is None else str(s) for s in shape)}. Expected {EXPECTED_FILE}.")
-    return arrays
+    return check_model_values(arrays, name, EXPECTED_FILE)
 
 
 def load_flame_model(path: str | os.PathLike) -> FlameModel:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._backend import smplx_joints
+from ._backend import safe_npz, smplx_joints
 
 try:
     from ..backend.errors import UserError
@@ -111,6 +111,10 @@ def read_model_arrays(path: str | os.PathLike, required: dict[str, tuple[int | N
     path = Path(path)
     if not path.is_file():
         raise UserError(f"Model file not found: {path}. Expected {expected_file}.")
+    with open(path, "rb") as fh:
+        if fh.read(2) != b"PK":
+            raise UserError(f"{path.name} is not a readable .npz (not a zip archive). Expected {expected_file}.")
+    safe_npz.npz_declared(path)  # declared shapes vs the stored sizes, before anything is inflated
     try:
         z = np.load(path, allow_pickle=False)
     except (OSError, ValueError, zipfile.BadZipFile) as e:
@@ -133,7 +137,24 @@ def read_model_arrays(path: str | os.PathLike, required: dict[str, tuple[int | N
                 raise UserError(f"{path.name}: '{k}' has shape {a.shape} {a.dtype}, expected {want}. "
                                 f"Expected {expected_file}.")
             out[k] = a
-    return out
+    return check_model_values(out, path.name, expected_file)
+
+
+def check_model_values(arrays: dict[str, np.ndarray], name: str, expected_file: str) -> dict[str, np.ndarray]:
+    """Real, finite numbers and faces that index existing vertices; UserError otherwise."""
+    for k, a in arrays.items():
+        if not (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_) or np.iscomplexobj(a):
+            raise UserError(f"{name}: '{k}' holds {a.dtype} values, not real numbers. Expected {expected_file}.")
+        if np.issubdtype(a.dtype, np.floating) and not np.all(np.isfinite(a)):
+            raise UserError(f"{name}: '{k}' contains NaN or infinite values. Expected {expected_file}.")
+    faces, verts = arrays.get("f"), arrays.get("v_template")
+    if faces is not None and verts is not None and faces.size:
+        if not np.issubdtype(faces.dtype, np.integer) and not np.all(faces == np.round(faces)):
+            raise UserError(f"{name}: face indices 'f' are not whole numbers. Expected {expected_file}.")
+        if faces.min() < 0 or faces.max() >= len(verts):
+            raise UserError(f"{name}: face indices 'f' reach {faces.max()}, but there are {len(verts)} vertices "
+                            f"(0..{len(verts) - 1}). Expected {expected_file}.")
+    return arrays
 
 
 def load_smplx_model(path: str | os.PathLike) -> SmplxModel:

@@ -6,6 +6,7 @@ whole file at once (no seams).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from math import gcd
@@ -20,6 +21,15 @@ from ..progress import JobControl
 TARGET_RATE = 16000
 BLOCK_SECONDS = 10.0          # source audio per read; bounds memory and cancel latency
 KAISER_BETA = 5.0             # same anti-alias design as scipy's resample_poly default
+# Header sanity, checked before any sample is read (issue 19): a header saying 1 Hz meant 3.4e9 output
+# samples and 12.7 h of resampling; 44,101 Hz a 16000/44101 filter 65x slower than 44,100 Hz.
+MIN_RATE, MAX_RATE = 4000, 768000
+MAX_SECONDS = 4 * 3600.0      # longer recordings: split them (or use batch)
+MIN_SECONDS = 0.1             # three frames at 30 fps; a 0.5 ms file was "animated" as one frame
+MAX_FILTER_TAPS = 20001       # rational resampling filters longer than this are refused (odd rates)
+# Float recordings above full scale are scaled down to peak 1 (not clipped: recognition needs the
+# waveform); peaks above this are not a recording (1e20..1e30 overflowed the spectra to NaN).
+MAX_FLOAT_PEAK = 1e4
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,7 @@ class LoadedAudio:
     source_rate: int
     source_channels: int
     source_format: str       # e.g. 'WAV PCM_24', 'OGG VORBIS', 'MP3'
+    gain: float = 1.0        # < 1 when a float recording above full scale was scaled down to peak 1
 
     @property
     def duration(self) -> float:
@@ -193,6 +204,22 @@ def _check_path(path: Path) -> None:
         raise AudioError(f"audio file is empty (0 bytes): {path} — re-export the recording")
 
 
+def probe_audio(path) -> tuple[int, int]:
+    """(frames, sample rate) from the header, after the same checks load_audio makes; raises AudioError.
+    Cheap (no samples read): callers run it before loading engines so a damaged file fails in a second."""
+    path = Path(os.fspath(path)).expanduser()
+    _check_path(path)
+    try:
+        with _quiet_stderr():
+            with sf.SoundFile(str(path)) as f:
+                frames, rate = int(f.frames), int(f.samplerate)
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError):
+        return 0, 0  # load_audio gives the one-line reason
+    if frames > 0 and rate > 0:
+        check_header(path.name, frames, rate)
+    return frames, rate
+
+
 def load_audio(path, control: JobControl | None = None) -> LoadedAudio:
     """Read `path` (any soundfile format, rate, channel count) as 16 kHz mono float32.
 
@@ -202,9 +229,12 @@ def load_audio(path, control: JobControl | None = None) -> LoadedAudio:
     path = Path(os.fspath(path)).expanduser()
     _check_path(path)
     try:
-        f = sf.SoundFile(str(path))
+        with _quiet_stderr():  # libmpg123 prints its own guesses about non-MP3 data before our one line
+            f = sf.SoundFile(str(path))
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
         reason = str(exc).split(":")[-1].strip() or "unknown reason"
+        if "does not exist" in reason:  # libsndfile's words for data it cannot identify; the file is there
+            reason = "not a known audio format"
         raise AudioError(f"cannot read {path.name} as audio ({reason}) — "
                          "use a WAV, FLAC, OGG or MP3 file") from None
     with f:
@@ -212,11 +242,58 @@ def load_audio(path, control: JobControl | None = None) -> LoadedAudio:
         fmt = _format_name(f)
         if n_in <= 0 or rate <= 0:
             raise AudioError(f"{path.name} contains no audio samples — re-export the recording")
+        check_header(path.name, n_in, rate)
         resampler = make_resampler(rate)
         reader = _SequentialMonoReader(f, path.name)
         read_block = reader.read
         block = max(int(BLOCK_SECONDS * rate), 1)
         samples = resample_blocks(read_block, n_in, resampler, block, control)
+    samples, gain = _limit_peak(path.name, samples)
     if control is not None:
         control.report(1.0, "loading audio")
-    return LoadedAudio(samples, TARGET_RATE, rate, channels, fmt)
+    return LoadedAudio(samples, TARGET_RATE, rate, channels, fmt, gain)
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Silence C libraries writing to fd 2 for the duration (Python's own errors are raised, not printed)."""
+    try:
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        yield
+        return
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def check_header(name: str, frames: int, rate: int) -> None:
+    """Refuse sample rates, lengths and rate ratios no recording has, before reading a sample."""
+    if MIN_RATE <= rate <= MAX_RATE and frames / rate < MIN_SECONDS:
+        raise AudioError(f"{name} is only {frames / rate * 1000:.1f} ms long — give at least "
+                         f"{MIN_SECONDS * 1000:.0f} ms of speech")
+    if not MIN_RATE <= rate <= MAX_RATE:
+        raise AudioError(f"{name} says its sample rate is {rate} Hz; recordings are {MIN_RATE}–{MAX_RATE} Hz "
+                         "— the header is damaged: re-export the recording")
+    if frames / rate > MAX_SECONDS:
+        raise AudioError(f"{name} is {frames / rate / 3600:.1f} h long (limit {MAX_SECONDS / 3600:.0f} h) — "
+                         "split it into shorter files")
+    g = gcd(rate, TARGET_RATE)
+    if 20 * max(TARGET_RATE // g, rate // g) + 1 > MAX_FILTER_TAPS:
+        raise AudioError(f"{name} has an unusual sample rate of {rate} Hz that cannot be resampled efficiently "
+                         "— re-export it at 16, 22.05, 44.1 or 48 kHz")
+
+
+def _limit_peak(name: str, samples: np.ndarray) -> tuple[np.ndarray, float]:
+    peak = float(np.max(np.abs(samples))) if len(samples) else 0.0
+    if not np.isfinite(peak) or peak > MAX_FLOAT_PEAK:
+        raise AudioError(f"{name} has sample values up to {peak:.3g} (full scale is 1) — it is not a usable "
+                         "recording: re-export it as 16/24-bit PCM")
+    if peak <= 1.0:
+        return samples, 1.0
+    return (samples / np.float32(peak)).astype(np.float32), 1.0 / peak

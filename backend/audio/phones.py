@@ -393,6 +393,8 @@ def _decode_in_child(d, x: np.ndarray, bounds: list[tuple[int, int]], recognizer
     if pid == 0:  # child: decode, send plain rows, leave without running the parent's exit handlers
         code = 0
         try:
+            from ..subprocesses import die_with_parent
+            die_with_parent()  # a killed worker or CLI must not leave this decoding on (issue 19)
             os.close(read_fd)
             rows = [(p.label, p.start, p.end, p.word)
                     for p in _decode_chunks(d, x, bounds, JobControl(), None, recognizer)]

@@ -1,6 +1,7 @@
 """Engines by name, loaded once and kept (the worker reuses them between jobs)."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -45,6 +46,23 @@ class NeuralFaceEngine:
         return generate_neural_face(self._generators[key], analysis, options.emotion, options.intensity, rng,
                                     control, options.face_style)
 
+    def prepare(self, options: GenerateOptions) -> None:
+        """Load the checkpoint and style now, so a bad file fails before the analysis, not after it."""
+        from .device import resolve_device
+        from .neural_face.engine import NeuralFaceGenerator
+        from .torch_files import check_config_types, user_file
+        device = resolve_device(options.device)
+        key = (options.face_checkpoint, device)
+        with user_file(options.face_checkpoint, "face checkpoint", "python -m backend train-face"):
+            if key not in self._generators:
+                generator = NeuralFaceGenerator(options.face_checkpoint, device)
+                check_config_types(generator.model.config, Path(options.face_checkpoint or "face_generic.pt").name,
+                                   "face checkpoint", "python -m backend train-face")
+                self._generators[key] = generator
+        if options.face_style:
+            with user_file(options.face_style, "face style file", "python -m backend personalize"):
+                self._generators[key].style(options.face_style)
+
 
 class BuiltinBodyEngine:
     """Procedural SMPL-X body: idle layer plus gestures timed to stressed syllables. Needs no weights."""
@@ -77,6 +95,20 @@ class NeuralBodyEngine:
         if key not in self._generators:
             self._generators[key] = NeuralBodyGenerator(options.checkpoint, device)
         return self._generators[key].generate(analysis, rng, control, options.prompts, speaker=options.speaker)
+
+    def prepare(self, options: GenerateOptions) -> None:
+        """Load the checkpoint now, so a bad file fails before the analysis, not after it."""
+        from .device import resolve_device
+        from .neural_body.engine import NeuralBodyGenerator
+        from .torch_files import check_config_types, user_file
+        device = resolve_device(options.device)
+        key = (options.checkpoint, device)
+        with user_file(options.checkpoint, "body checkpoint", "python -m backend train-body"):
+            if key not in self._generators:
+                generator = NeuralBodyGenerator(options.checkpoint, device)
+                check_config_types(generator.model.cfg, Path(options.checkpoint or "body_small.pt").name,
+                                   "body checkpoint", "python -m backend train-body")
+                self._generators[key] = generator
 
 
 BODY_ENGINES = {"builtin": BuiltinBodyEngine, "neural": NeuralBodyEngine}

@@ -1,11 +1,14 @@
 """Reading the torch files Orator writes (checkpoints, face styles) without ever unpickling code."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
 
 from ..errors import UserError
+
+MAX_CONFIG_INT = 1 << 16   # every size in a model config (widths, layers, codebooks, 16000 Hz); 10^9 meant TBs
 
 
 def read_tagged(path: str | Path, tag: str, kind: str, how_to_make: str, device: str = "cpu") -> dict:
@@ -24,4 +27,61 @@ def read_tagged(path: str | Path, tag: str, kind: str, how_to_make: str, device:
                         f"make one with `{how_to_make}`") from None
     if not isinstance(payload, dict) or payload.get("format") != tag:
         raise UserError(f"{path.name} is not an Orator {kind}: make one with `{how_to_make}`")
+    if "config" in payload:
+        _check_config(payload["config"], path.name, kind, how_to_make)
     return payload
+
+
+def _check_config(config, name: str, kind: str, how_to_make: str, where: str = "config") -> None:
+    """Sizes a model would be built with: whole numbers within MAX_CONFIG_INT, before anything is allocated."""
+    if isinstance(config, dict):
+        for key, value in config.items():
+            _check_config(value, name, kind, how_to_make, f"{where}.{key}")
+    elif isinstance(config, (list, tuple)):
+        for i, value in enumerate(config):
+            _check_config(value, name, kind, how_to_make, f"{where}[{i}]")
+    elif isinstance(config, bool) or config is None or isinstance(config, str):
+        return
+    elif isinstance(config, int):
+        if not -1 <= config <= MAX_CONFIG_INT:
+            raise UserError(f"{name}: {kind} {where} = {config} is out of range (damaged file?): make it again with "
+                            f"`{how_to_make}`")
+    elif isinstance(config, float):
+        if not (config == config and abs(config) <= MAX_CONFIG_INT):
+            raise UserError(f"{name}: {kind} {where} = {config} is out of range: make it again with `{how_to_make}`")
+    else:
+        raise UserError(f"{name}: {kind} {where} holds a {type(config).__name__}: make it again with `{how_to_make}`")
+
+
+@contextmanager
+def user_file(path, kind: str, how_to_make: str):
+    """Errors while building a model from a user's (right-tagged) file are that file's fault: one UserError line."""
+    try:
+        yield
+    except UserError:
+        raise
+    except (KeyError, ValueError, TypeError, RuntimeError, IndexError, AttributeError, MemoryError) as exc:
+        detail = (str(exc).strip().splitlines() or [""])[0][:160]
+        raise UserError(f"{Path(path).name if path else 'the shipped ' + kind} has damaged contents "
+                        f"({exc.__class__.__name__}: {detail}): make it again with `{how_to_make}`") from None
+
+
+
+def check_config_types(config, name: str, kind: str, how_to_make: str, where: str = "config") -> None:
+    """Each field of a (nested) config dataclass holds the type it declares; "abc" as a window is a damaged file."""
+    from dataclasses import fields, is_dataclass
+
+    for f in fields(config):
+        value, declared, at = getattr(config, f.name), str(f.type), f"{where}.{f.name}"
+        if is_dataclass(value):
+            check_config_types(value, name, kind, how_to_make, at)
+            continue
+        ok = {"int": isinstance(value, int) and not isinstance(value, bool),
+              "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+              "bool": isinstance(value, bool),
+              "str": isinstance(value, str)}.get(declared)
+        if declared.startswith("tuple[str"):
+            ok = isinstance(value, (tuple, list)) and all(isinstance(v, str) for v in value)
+        if ok is False:
+            raise UserError(f"{name}: {kind} {at} = {value!r:.40} is not a {declared} (damaged file?): make it again "
+                            f"with `{how_to_make}`")

@@ -1,0 +1,121 @@
+"""Cancel and shutdown answer within 0.5 s at every stage of a 60 s job (issue 19, item 1).
+
+The worker's front never runs a job, so pings are answered at once whatever the job process does;
+a job that ignores a cancel for CANCEL_GRACE_S (pocketsphinx holding the GIL) is killed.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from backend.client import WorkerClient
+
+LIMIT_S = 0.5
+
+
+@pytest.fixture(scope="module")
+def worker():
+    client = WorkerClient()
+    client.start(timeout=60)
+    yield client
+    client.stop()
+
+
+class Pinger:
+    """Pings every 100 ms from a thread and records each round trip, tagged with the job's stage at send time."""
+
+    def __init__(self, client: WorkerClient) -> None:
+        self.client = client
+        self.sent: dict[str, tuple[float, str]] = {}
+        self.latencies: list[tuple[str, float]] = []
+        self.stage = "queued"
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        n = 0
+        while not self.stop.wait(0.1):
+            n += 1
+            self.sent[f"ping-{n}"] = (time.monotonic(), self.stage)
+            self.client.send({"type": "ping", "id": f"ping-{n}"})
+
+    def seen(self, event: dict) -> None:
+        if event.get("event") == "pong" and event["id"] in self.sent:
+            sent, stage = self.sent.pop(event["id"])
+            self.latencies.append((stage, time.monotonic() - sent))
+        elif event.get("event") == "progress":
+            self.stage = event["stage"]
+
+
+def run_until(client, pinger, predicate, timeout):
+    def check(event):
+        pinger.seen(event)
+        return predicate(event)
+    return client.wait_for(check, timeout)
+
+
+def test_pings_answered_at_every_stage_and_cancel_within_half_a_second(worker, speech60, tmp_path):
+    pinger = Pinger(worker)
+    pinger.thread.start()
+    try:
+        cancel_latency = {}
+        # Cancel at the stages that used to stall (prosody = the CMN priming's end_utt, recognition),
+        # one job each, then let one job run to the end while it is pinged.
+        stages = [("loading audio", "en"), ("acoustic features", "en"), ("prosody", "en"),
+                  ("recognising words", "en"), ("take 1: body", "other")]
+        for n, (stage, language) in enumerate(stages):
+            job = worker.submit(str(speech60), str(tmp_path / f"c{n}"), {"language": language})
+            run_until(worker, pinger, lambda e: e.get("id") == job and e.get("stage") == stage, 90)
+            sent = time.monotonic()
+            worker.cancel(job)
+            end = run_until(worker, pinger, lambda e: e.get("id") == job and e["event"] in ("error", "done"), 10)
+            cancel_latency[stage] = time.monotonic() - sent
+            assert end["event"] == "error" and end["kind"] == "cancelled", end
+            assert not (tmp_path / f"c{n}" / "summary.json").exists()
+        job = worker.submit(str(speech60), str(tmp_path / "full"), {"language": "other"})  # recognition was pinged above
+        done = run_until(worker, pinger, lambda e: e.get("id") == job and e["event"] in ("error", "done"), 300)
+        assert done["event"] == "done", done
+    finally:
+        pinger.stop.set()
+        pinger.thread.join()
+    slow = {stage: round(max(t for s, t in pinger.latencies if s == stage), 3)
+            for stage in {s for s, _ in pinger.latencies}}
+    print("cancel latency", {k: round(v, 3) for k, v in cancel_latency.items()}, "max pong by stage", slow)
+    assert all(v <= LIMIT_S for v in cancel_latency.values()), cancel_latency
+    assert len(pinger.latencies) > 50
+    assert all(v <= LIMIT_S for v in slow.values()), slow
+
+
+def test_a_queued_job_is_cancelled_at_once(worker, speech60, tmp_path):
+    first = worker.submit(str(speech60), str(tmp_path / "a"), {"language": "en"})
+    second = worker.submit(str(speech60), str(tmp_path / "b"), {"language": "en"})
+    worker.wait_for(lambda e: e.get("id") == first and e["event"] == "progress", 60)
+    sent = time.monotonic()
+    worker.cancel(second)
+    event = worker.wait_for(lambda e: e.get("id") == second, 5)
+    assert event["event"] == "error" and event["kind"] == "cancelled"
+    assert time.monotonic() - sent <= LIMIT_S
+    worker.cancel(first)
+    assert worker.wait_for(lambda e: e.get("id") == first and e["event"] == "error", 5)["kind"] == "cancelled"
+
+
+@pytest.mark.parametrize("how", ["shutdown", "eof"])
+def test_shutdown_during_a_job_says_bye_within_half_a_second(speech60, tmp_path, how):
+    client = WorkerClient()
+    client.start(timeout=60)
+    job = client.submit(str(speech60), str(tmp_path / "o"), {"language": "en"})
+    client.wait_for(lambda e: e.get("id") == job and e.get("stage") == "prosody", 60)
+    sent = time.monotonic()
+    if how == "shutdown":
+        client.send({"type": "shutdown"})
+    else:
+        client.proc.stdin.close()
+    seen = []
+    client.wait_for(lambda e: seen.append(e) or e["event"] == "bye", 5)
+    latency = time.monotonic() - sent
+    client.proc.wait(5)
+    assert latency <= LIMIT_S + 0.2, latency   # the cancel grace, then the job process is stopped
+    assert any(e.get("id") == job and e.get("kind") == "cancelled" for e in seen)
+    assert client.proc.returncode == 0

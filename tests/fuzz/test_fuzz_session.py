@@ -1,0 +1,44 @@
+"""The add-on's worker session: ESC then delete never races a worker that recreates the job folder (issue 19)."""
+from __future__ import annotations
+
+import importlib
+import shutil
+import sys
+import time
+import types
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def worker_session_module():
+    """operators/worker_session.py imported as the add-on package would (it uses relative imports, no bpy)."""
+    for name, folder in (("orator_pkg", ROOT), ("orator_pkg.operators", ROOT / "operators")):
+        if name not in sys.modules:
+            pkg = types.ModuleType(name)
+            pkg.__path__ = [str(folder)]
+            sys.modules[name] = pkg
+    return importlib.import_module("orator_pkg.operators.worker_session")
+
+
+def test_cancel_then_delete_leaves_no_folder(speech60, tmp_path):
+    ws = worker_session_module()
+    session = ws.WorkerSession(cwd=ROOT)
+    out = tmp_path / "job"
+    try:
+        job = session.begin(sys.executable, str(speech60), str(out), {"language": "other"}, 300)
+        deadline = time.monotonic() + 90
+        while job.fraction < 0.3 and time.monotonic() < deadline:  # well into the job
+            time.sleep(0.02)
+            session.pump(job)
+        session.cancel(job)
+        started = time.monotonic()
+        while not job.finished:
+            time.sleep(0.02)
+            session.pump(job)
+        assert job.error_kind == "cancelled" and time.monotonic() - started < ws.CANCEL_WAIT_S + 0.2
+        shutil.rmtree(out, ignore_errors=True)  # what finish_job does next
+        time.sleep(1.0)
+        assert not out.exists()
+    finally:
+        session.stop()
