@@ -2,7 +2,8 @@
 
     <stock python> stock_blender_session.py STEP ARGS_JSON REPORT_JSON
 
-STEP "install": install the platform zip the way Blender's *Install from Disk* does, set no preference,
+STEP "install": install the zip without wheels and see the sidebar say what is missing; uninstall it;
+install the platform zip the way Blender's *Install from Disk* does, set no preference,
 add the default character and generate a take from real speech; then check that an install of the
 neural engines without a network says so in one line.
 STEP "neural": (same HOME, the extension already installed) install the neural engines through the
@@ -48,6 +49,18 @@ def main() -> None:
 
     report: dict = {"sys_executable": sys.executable}
     if STEP == "install":
+        # the zip without wheels (what `blender_ext.py build` makes of the bare repository): the sidebar
+        # says what is missing and how to fix it, then the user installs the platform zip instead
+        assert bpy.ops.extensions.package_install_files(filepath=ARGS["plain_zip"], repo="user_default",
+                                                        enable_on_install=True) == {"FINISHED"}
+        try:
+            generate(ARGS["audio"])
+            report["without_wheels"] = "generated"
+        except RuntimeError as exc:
+            report["without_wheels"] = str(exc)
+        repo_index = next(i for i, r in enumerate(bpy.context.preferences.extensions.repos)
+                          if r.module == "user_default")
+        assert bpy.ops.extensions.package_uninstall(repo_index=repo_index, pkg_id="orator") == {"FINISHED"}
         started = time.perf_counter()
         result = bpy.ops.extensions.package_install_files(filepath=ARGS["zip"], repo="user_default",
                                                           enable_on_install=True)
