@@ -69,7 +69,8 @@ class WorkerSession:
     def _ensure_starting(self, python: str) -> None:
         if self._starter is not None and self._starter.is_alive():
             return
-        if self.client is not None and self.client.alive() and self.python == python and self._client_env == self.env:
+        if (self.client is not None and self.client.alive() and self.python == python
+                and self._client_env == self.env):
             return
         self.stop()
         self.python, self._client_env = python, self.env

@@ -141,7 +141,7 @@ def test_stock_blender_install_generates_with_no_preference_set(built, extension
 
 @pytest.mark.install_neural
 def test_neural_engines_install_through_the_preference(built, stock_home, tmp_path, shared_dir):
-    """~70 s: pip unpacks the 192 MB torch wheel (≈750 MB) into the user folder; still in the default suite."""
+    """70-110 s wall (≈35 s of it pip unpacking the 192 MB torch wheel into ≈750 MB); still in the default suite."""
     wheels = local_torch_wheels()
     if wheels is None:
         pytest.skip(f"no local {TORCH_WHEEL_GLOB} (PIP_FIND_LINKS or /opt/wheels): the install would download it")
