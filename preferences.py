@@ -1,40 +1,23 @@
 """Add-on preferences: which Python runs the backend, the device, and where model files live."""
 from __future__ import annotations
 
-import importlib.util
-import os
-import sys
 from pathlib import Path
 
 import bpy
 
+from .backend_python import BackendPython, resolve
+from .neural_install import TORCH_VERSION
+
 ADDON_PACKAGE = __package__
 ADDON_DIR = Path(__file__).resolve().parent
-# What the built-in engine needs in the backend's Python (torch only for neural engines).
-BACKEND_MODULES = ("numpy", "scipy", "soundfile", "pocketsphinx")
 
 
-def venv_python(addon_dir: Path = ADDON_DIR) -> Path:
-    """The project's own environment inside the add-on folder (a development checkout)."""
-    return addon_dir / ".venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-
-
-def missing_backend_modules() -> list[str]:
-    """Modules of BACKEND_MODULES that this (Blender's) Python cannot import."""
-    return [m for m in BACKEND_MODULES if importlib.util.find_spec(m) is None]
-
-
-def detect_backend_python(addon_dir: Path = ADDON_DIR) -> str | None:
-    """The Python to run `python -m backend serve` with, or None when the user must choose one.
-
-    The project's `.venv` first; else Blender's own Python when it has every backend dependency.
-    """
-    candidate = venv_python(addon_dir)
-    if candidate.is_file():
-        return str(candidate)
-    if not missing_backend_modules():
-        return sys.executable
-    return None
+def user_dir() -> str | None:
+    """The extension's user folder (neural engines, models, generated files); None for a legacy add-on."""
+    try:
+        return bpy.utils.extension_path_user(ADDON_PACKAGE, create=True)
+    except (ValueError, RuntimeError, AttributeError):
+        return None
 
 
 class OratorPreferences(bpy.types.AddonPreferences):
@@ -42,7 +25,9 @@ class OratorPreferences(bpy.types.AddonPreferences):
 
     python: bpy.props.StringProperty(
         name="Backend Python", subtype="FILE_PATH",
-        description="Python executable that runs the Orator backend (empty: detect automatically)")
+        description="Your own Python for the backend, with numpy, scipy, soundfile, pocketsphinx (and torch "
+                    "for the neural engines). Empty: Blender's own Python with the packages that came with "
+                    "the extension")
     device: bpy.props.EnumProperty(
         name="Device", default="auto",
         items=(("auto", "Auto", "GPU when one is available to the backend, else CPU"),
@@ -51,6 +36,15 @@ class OratorPreferences(bpy.types.AddonPreferences):
     checkpoints_dir: bpy.props.StringProperty(
         name="Model checkpoints", subtype="DIR_PATH",
         description="Folder with trained engine checkpoints")
+    torch_variant: bpy.props.EnumProperty(
+        name="Neural engines", default="cpu",
+        items=(("cpu", "CPU", f"torch {TORCH_VERSION} CPU build (about 200 MB to download)"),
+               ("cuda", "CUDA", f"torch {TORCH_VERSION} for NVIDIA GPUs (CUDA 12.8, about 900 MB with its "
+                                "CUDA libraries)")))
+    wheels_dir: bpy.props.StringProperty(
+        name="Wheels folder", subtype="DIR_PATH",
+        description="Optional: install torch from this folder of wheels (offline, or a local mirror) "
+                    "instead of PyTorch's package index")
     smplx_dir: bpy.props.StringProperty(
         name="SMPL-X / FLAME files", subtype="DIR_PATH",
         description="Folder with your licensed SMPL-X (.npz) and FLAME model files")
@@ -64,23 +58,26 @@ class OratorPreferences(bpy.types.AddonPreferences):
                     "user folder (off: deleted once the takes are in the scene)")
 
     def draw(self, context):
+        from .panels.backend_status import draw_backend_report, draw_neural_install
+
         layout = self.layout
-        layout.prop(self, "python")
-        resolved = self.backend_python()
-        if resolved:
-            layout.label(text=f"Using: {resolved}", icon="CHECKMARK")
-        else:
-            layout.label(text="No suitable Python found: choose one with "
-                         + ", ".join(BACKEND_MODULES) + " installed", icon="ERROR")
+        box = layout.box()
+        box.prop(self, "python")
+        draw_backend_report(box, context, self)
+        draw_neural_install(layout.box(), context, self)
         layout.prop(self, "device")
         layout.prop(self, "checkpoints_dir")
         layout.prop(self, "smplx_dir")
         layout.prop(self, "job_timeout_s")
         layout.prop(self, "keep_job_files")
 
-    def backend_python(self) -> str | None:
+    def backend(self) -> BackendPython:
+        """The Python that runs the backend, with the folders it needs on its path (backend_python.resolve)."""
         chosen = bpy.path.abspath(self.python) if self.python else ""
-        return chosen or detect_backend_python()
+        return resolve(chosen, user_dir(), ADDON_DIR)
+
+    def backend_python(self) -> str:
+        return self.backend().executable
 
 
 def get_preferences(context=None) -> OratorPreferences:

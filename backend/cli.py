@@ -179,9 +179,14 @@ def cmd_info(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(info))
     else:
+        available = info.pop("available")
         width = max(len(k) for k in info)
         for key, value in info.items():
             print(f"{key:<{width}}  {value}")
+        for part, engines in available.items():
+            for name, state in engines.items():
+                if not state["ready"]:
+                    print(f"{'not ready':<{width}}  {part} {name}: needs {', '.join(state['missing'])}")
     return 0
 
 

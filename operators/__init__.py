@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import bpy
 
-from . import prompts, settings
+from . import backend_setup, prompts, settings
 from .character import ORATOR_OT_add_character
 from .export import ORATOR_OT_export
 from .generate import ORATOR_OT_generate_from_audio
@@ -18,9 +18,11 @@ def register() -> None:
     prompts.register()
     for cls in CLASSES:
         bpy.utils.register_class(cls)
+    backend_setup.register()
 
 
 def unregister() -> None:
+    backend_setup.unregister()
     shutdown_session()
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -18,6 +19,8 @@ import bpy
 
 from ..backend.errors import UserError
 from ..backend.options import GenerateOptions
+from ..backend_python import BackendPython
+from .backend_setup import check_engines_ready
 from .apply_take import ApplyRequest, apply_takes, skeleton_map
 from .prompts import write_scene_prompts
 from .worker_session import JobState, session
@@ -31,6 +34,7 @@ class GenerateRequest:
     """Everything one Generate from Audio needs, read from the scene and preferences once."""
 
     python: str
+    env: dict  # the backend's environment: PYTHONPATH to Blender's extension wheels (backend_python.py)
     audio: str
     output_dir: str
     options: dict
@@ -57,9 +61,7 @@ def read_request(context) -> GenerateRequest:
     audio = bpy.path.abspath(settings.audio) if settings.audio else ""
     if not audio or not os.path.isfile(audio):
         raise UserError(f"audio file not found: {audio or '(none chosen)'}")
-    python = prefs.backend_python() if prefs is not None else None
-    if not python:
-        raise UserError("no Python for the backend: set 'Backend Python' in the Orator preferences")
+    backend = prefs.backend() if prefs is not None else BackendPython(sys.executable, (), "Blender's Python")
     transcript = settings.transcript.strip() or None
     if settings.transcript_file:
         path = bpy.path.abspath(settings.transcript_file)
@@ -67,14 +69,18 @@ def read_request(context) -> GenerateRequest:
             transcript = Path(path).read_text(encoding="utf-8").strip() or None
         except OSError as exc:
             raise UserError(f"cannot read the transcript file {path}: {exc.strerror}") from None
+    # what the backend Python lacks is said now, with the fix, not as a worker crash
+    check_engines_ready(backend, {"body": GenerateOptions.engine, "face": settings.face_engine})
     output_dir = job_output_dir(audio)
     # the character's prompts travel with the job as a file in its folder (every regeneration re-reads them)
     prompts = write_scene_prompts(context, settings.armature, int(context.scene.frame_start), output_dir)
     options = GenerateOptions(seed=int(settings.seed), takes=int(settings.takes), emotion=settings.emotion,
                               intensity=float(settings.intensity), transcript=transcript,
                               recognizer=settings.recognizer,
-                              device=prefs.device if prefs is not None else "auto", prompts=prompts)
-    return GenerateRequest(python=python, audio=audio, output_dir=output_dir, options=asdict(options),
+                              device=prefs.device if prefs is not None else "auto", prompts=prompts,
+                              face_engine=settings.face_engine)
+    return GenerateRequest(python=backend.executable, env=backend.environment(), audio=audio,
+                           output_dir=output_dir, options=asdict(options),
                            armature_name=settings.armature.name,
                            mesh_name=settings.face_mesh.name if settings.face_mesh is not None else None,
                            frame_start=int(context.scene.frame_start), add_sound=bool(settings.add_sound),
@@ -172,6 +178,7 @@ class ORATOR_OT_generate_from_audio(bpy.types.Operator):
         except UserError as exc:
             self.report({"ERROR"}, f"Orator: {exc}")
             return {"CANCELLED"}
+        session().env = request.env
         job = session().run_blocking(request.python, request.audio, request.output_dir,
                                      request.options, request.timeout_s)
         result, reports = finish_job(context, request, job)
@@ -186,6 +193,7 @@ class ORATOR_OT_generate_from_audio(bpy.types.Operator):
         except UserError as exc:
             self.report({"ERROR"}, f"Orator: {exc}")
             return {"CANCELLED"}
+        session().env = self._request.env
         self._job = session().begin(self._request.python, self._request.audio,
                                     self._request.output_dir, self._request.options,
                                     self._request.timeout_s)

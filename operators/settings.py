@@ -14,6 +14,11 @@ def character_chosen(cls, context) -> bool:
     return True
 
 
+def _face_engine_items(_self, context) -> list:
+    from .backend_setup import engine_items  # labels say which engines the backend Python has installed
+    return engine_items(context, "face")
+
+
 def _is_armature(_self, obj) -> bool:
     return obj.type == "ARMATURE"
 
@@ -49,6 +54,9 @@ class OratorSceneSettings(bpy.types.PropertyGroup):
     add_sound: bpy.props.BoolProperty(name="Add audio to the timeline", default=True)
     smplx_model: bpy.props.StringProperty(name="SMPL-X model", subtype="FILE_PATH",
                                           description="Your SMPL-X model .npz (folder from the preferences)")
+    face_engine: bpy.props.EnumProperty(name="Face engine", items=_face_engine_items,
+                                        description="How the face moves: built-in rules, or the learned model "
+                                                    "(installed from the preferences)")
 
 
 class OratorProgress(bpy.types.PropertyGroup):

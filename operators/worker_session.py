@@ -55,6 +55,10 @@ class WorkerSession:
         self.cwd = cwd
         self.client: WorkerClient | None = None
         self.python: str | None = None
+        # the backend's environment (None: Blender's own); the add-on sets PYTHONPATH to the folder Blender
+        # installed the extension's wheels into (backend_python.py); a change restarts the worker
+        self.env: dict | None = None
+        self._client_env: dict | None = None
         self._starter: threading.Thread | None = None
         self._start_error: str | None = None
 
@@ -69,11 +73,12 @@ class WorkerSession:
     def _ensure_starting(self, python: str) -> None:
         if self._starter is not None and self._starter.is_alive():
             return
-        if self.client is not None and self.client.alive() and self.python == python:
+        if (self.client is not None and self.client.alive() and self.python == python
+                and self._client_env == self.env):
             return
         self.stop()
-        self.python = python
-        self.client = WorkerClient(python=python, cwd=self.cwd)
+        self.python, self._client_env = python, self.env
+        self.client = WorkerClient(python=python, cwd=self.cwd, env=self.env)
         self._start_error = None
         self._starter = threading.Thread(target=self._start, args=(self.client,), daemon=True,
                                          name="orator-worker-start")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bpy
 
 from ..operators.apply_take import active_take, take_actions
+from .backend_status import draw_status_line
 
 
 class OratorPanel:
@@ -53,7 +54,9 @@ class ORATOR_PT_main(OratorPanel, bpy.types.Panel):
         row.prop(settings, "seed")
         row.prop(settings, "takes")
         col.prop(settings, "add_sound")
+        col.prop(settings, "face_engine")
 
+        draw_status_line(layout, context)
         if progress.running:
             layout.progress(factor=progress.fraction, type="BAR",
                             text=f"{progress.stage} {progress.fraction * 100:.0f}% (Esc cancels)")

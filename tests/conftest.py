@@ -45,6 +45,27 @@ def lj_transcripts(shared_dir) -> dict[str, str]:
     return ljspeech_transcripts()
 
 
+def pytest_configure(config):
+    """bpy fixes its user folders when it is first imported, which can happen while tests are collected
+    (tests/rigs/test_default_character_blender.py imports it at the top): without a private HOME by then,
+    every run installed the extension into the real ~/.config/blender, shared by concurrent runs (seen: a
+    worker started from a copy another run was replacing, `No module named 'backend.protocol'`)."""
+    import tempfile
+
+    config._orator_home = os.environ.get("HOME")
+    config._orator_private_home = tempfile.mkdtemp(prefix="orator_test_home_")
+    os.environ["HOME"] = config._orator_private_home
+
+
+def pytest_unconfigure(config):
+    import shutil
+
+    old = getattr(config, "_orator_home", None)
+    if old is not None:
+        os.environ["HOME"] = old
+    shutil.rmtree(getattr(config, "_orator_private_home", ""), ignore_errors=True)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_home(tmp_path_factory):
     """bpy writes into $HOME; keep it out of the user's."""

@@ -13,6 +13,7 @@ import torch
 from ..device import resolve_device
 from ...analysis import SpeechAnalysis
 from ...errors import UserError
+from ...models import BODY_MODEL, missing_model_message
 from ...progress import JobControl
 from .infer import DEFAULT_CHECKPOINT, KnownMotion, SamplingParams, generate_motion
 from .model import load_checkpoint
@@ -26,7 +27,7 @@ class NeuralBodyGenerator:
     def __init__(self, checkpoint: str | Path | None, device: str) -> None:
         path = Path(checkpoint) if checkpoint else DEFAULT_CHECKPOINT
         if not path.is_file() and checkpoint is None:
-            raise UserError(f"the shipped body model is missing ({path}); pass --checkpoint from `train-body`")
+            raise UserError(missing_model_message(BODY_MODEL, "--checkpoint (from `train-body`)"))
         self.path = path
         self.model, self.payload = load_checkpoint(path, device)
         # Small models on CPU: per-op work is tiny, so a second thread only adds synchronisation (measured

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from scipy.ndimage import gaussian_filter1d
 
+from ...models import BODY_MODEL, shipped_model
 from ...progress import JobControl
 from .data import PART_JOINTS, audio_span, integrate_trans, motion_to_parts, parts_to_poses, rhythm_features
 from .global_motion import LOWER_TRANS
@@ -24,7 +25,7 @@ from .model import NeuralBodyModel
 
 BLEND_FRAMES = 8
 JOIN_FRAMES = 16
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "body_small.pt"
+DEFAULT_CHECKPOINT = shipped_model(BODY_MODEL)
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,12 @@ from ...errors import UserError
 from ...formats.arkit import ARKIT_INDEX
 from ...progress import JobControl
 from .channels import JAW_OPEN, MOUTH_CLOSE, SPEECH_CHANNELS, SPEECH_INDEX
+from ...models import FACE_MODEL, missing_model_message, shipped_model
 from .features import FEATURE_FPS, motion_rate_log_mel
 from .model import load_checkpoint
 from .personalize import FaceStyle, load_style
 
-SHIPPED_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "face_generic.pt"
+SHIPPED_CHECKPOINT = shipped_model(FACE_MODEL)
 DEFAULT_STYLE = 0            # the generic model's style 0: English speech as the built-in engine moves it
 LIP_SEAL_HOLD_SHARE = 0.3    # share of a p/b/m's duration on each side of its middle with lips sealed
 LIP_SEAL_MIN_HOLD_S = 0.02
@@ -44,6 +45,8 @@ class NeuralFaceGenerator:
 
     def __init__(self, checkpoint: str | Path | None = None, device: str = "cpu") -> None:
         self.checkpoint = Path(checkpoint) if checkpoint else SHIPPED_CHECKPOINT
+        if checkpoint is None and not self.checkpoint.is_file():
+            raise UserError(missing_model_message(FACE_MODEL, "--face-checkpoint"))
         self.device = device
         self.model, self.payload = load_checkpoint(self.checkpoint, device)
         self._styles: dict[str, tuple[float, FaceStyle]] = {}
