@@ -78,6 +78,12 @@ def generate(audio_path: str | Path, options: GenerateOptions, control: JobContr
     engines = engines or EngineCache()
     body_engine, face_engine = engines.get(options)
     prompts = read_prompts(options.prompts) if options.prompts else None  # a bad file fails before the analysis
+    if hasattr(body_engine, "prepare"):  # weights read and checked before the analysis (EMAGE)
+        body_engine.prepare(options)
+    flame_to_arkit = None
+    if options.flame_to_arkit:
+        from .engines.emage.engine import load_flame_to_arkit
+        flame_to_arkit = load_flame_to_arkit(options.flame_to_arkit)
     audio = load_audio(audio_path, control.sub(0.0, 0.05))
     analysis = analyze_speech(audio, options.transcript, options.language, control.sub(0.05, 0.6),
                               options.recognizer)
@@ -93,11 +99,17 @@ def generate(audio_path: str | Path, options: GenerateOptions, control: JobContr
         arkit = face_engine.generate_face(analysis, options, face_rng, face_control)
         body_control = control.sub(start + per_take / 2, start + per_take)
         body_control.report(0.0, f"take {k + 1}: body")
-        poses, trans = body_engine.generate_body(analysis, options, body_rng, body_control)
+        extra = {"take": k + 1} if getattr(body_engine, "numbered_takes", False) else {}
+        poses, trans, *flame_face = body_engine.generate_body(analysis, options, body_rng, body_control, **extra)
+        if flame_face and flame_to_arkit is not None:  # EMAGE: FLAME expressions + jaw → ARKit curves
+            from .engines.emage.engine import face_from_flame
+            arkit = face_from_flame(arkit, flame_face[0], flame_face[1], flame_to_arkit)
         if prompts is not None:  # the one place prompts reach every engine's output
             poses, trans, arkit = apply_prompts(poses, trans, arkit, prompts, analysis.fps)
         takes.append(assemble_performance(poses, trans, arkit, {
             "take": k + 1, "seed": options.seed, "engine": body_engine.name, "face_engine": face_engine.name}))
+        if flame_face:  # the body engine's own FLAME expressions go to motion.npz `expressions`
+            takes[-1].expressions = np.asarray(flame_face[0], np.float32)
     return Generation(Path(audio_path), audio.duration, analysis, takes)
 
 
@@ -132,6 +144,8 @@ def write_generation(gen: Generation, out_dir: str | Path, options: GenerateOpti
         k = perf.meta["take"]
         folder = take_dir(out_dir, k, len(gen.takes))
         expressions = perf.arkit @ flame if flame is not None else None
+        if perf.expressions is not None:  # the engine's own FLAME face (EMAGE) wins over a mapping of ARKit
+            expressions = perf.expressions
         entry = {"take": k,
                  "motion": str(write_motion_npz(folder / "motion.npz", perf.poses, perf.trans, perf.arkit,
                                                 expressions=expressions, fps=perf.fps)),
@@ -173,6 +187,9 @@ def run_generate(audio_path: str | Path, out_dir: str | Path, options: GenerateO
     started = time.perf_counter()
     control = control or JobControl()
     prepare_output_dir(out_dir)
+    if options.raw:  # EMAGE's own result as the official code writes it (backend/engines/emage/raw.py)
+        from .engines.emage.engine import run_raw
+        return run_raw(audio_path, out_dir, options, control)
     if options.arkit_to_flame:
         load_arkit_to_flame(options.arkit_to_flame)  # a bad matrix fails now, not after the analysis
     gen = generate(audio_path, options, control.sub(0.0, 0.95), engines)

@@ -79,7 +79,12 @@ class NeuralBodyEngine:
         return self._generators[key].generate(analysis, rng, control, options.prompts, speaker=options.speaker)
 
 
-BODY_ENGINES = {"builtin": BuiltinBodyEngine, "neural": NeuralBodyEngine}
+def _emage_engine():
+    from .emage.engine import EmageBodyEngine
+    return EmageBodyEngine()
+
+
+BODY_ENGINES = {"builtin": BuiltinBodyEngine, "neural": NeuralBodyEngine, "emage": _emage_engine}
 FACE_ENGINES = {"builtin": BuiltinFaceEngine, "neural": NeuralFaceEngine}
 
 
