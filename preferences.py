@@ -37,6 +37,11 @@ def detect_backend_python(addon_dir: Path = ADDON_DIR) -> str | None:
     return None
 
 
+def _emage_folder_changed(_prefs, context) -> None:
+    from .operators.body_engine import refresh_emage_status
+    refresh_emage_status(context)
+
+
 class OratorPreferences(bpy.types.AddonPreferences):
     bl_idname = ADDON_PACKAGE
 
@@ -51,6 +56,10 @@ class OratorPreferences(bpy.types.AddonPreferences):
     checkpoints_dir: bpy.props.StringProperty(
         name="Model checkpoints", subtype="DIR_PATH",
         description="Folder with trained engine checkpoints")
+    emage_dir: bpy.props.StringProperty(
+        name="EMAGE model folder", subtype="DIR_PATH", update=_emage_folder_changed,
+        description="Folder of the downloaded EMAGE model (huggingface-cli download H-Liu1997/emage_audio "
+                    "--local-dir …), used when the body engine is EMAGE")
     smplx_dir: bpy.props.StringProperty(
         name="SMPL-X / FLAME files", subtype="DIR_PATH",
         description="Folder with your licensed SMPL-X (.npz) and FLAME model files")
@@ -74,6 +83,7 @@ class OratorPreferences(bpy.types.AddonPreferences):
                          + ", ".join(BACKEND_MODULES) + " installed", icon="ERROR")
         layout.prop(self, "device")
         layout.prop(self, "checkpoints_dir")
+        layout.prop(self, "emage_dir")
         layout.prop(self, "smplx_dir")
         layout.prop(self, "job_timeout_s")
         layout.prop(self, "keep_job_files")

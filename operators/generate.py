@@ -19,6 +19,7 @@ import bpy
 from ..backend.errors import UserError
 from ..backend.options import GenerateOptions
 from .apply_take import ApplyRequest, apply_takes
+from .body_engine import engine_options
 from .prompts import write_scene_prompts
 from .worker_session import JobState, session
 
@@ -71,7 +72,8 @@ def read_request(context) -> GenerateRequest:
     options = GenerateOptions(seed=int(settings.seed), takes=int(settings.takes), emotion=settings.emotion,
                               intensity=float(settings.intensity), transcript=transcript,
                               recognizer=settings.recognizer,
-                              device=prefs.device if prefs is not None else "auto", prompts=prompts)
+                              device=prefs.device if prefs is not None else "auto", prompts=prompts,
+                              **engine_options(context, settings))
     return GenerateRequest(python=python, audio=audio, output_dir=output_dir, options=asdict(options),
                            armature_name=settings.armature.name,
                            mesh_name=settings.face_mesh.name if settings.face_mesh is not None else None,

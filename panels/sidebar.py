@@ -53,6 +53,9 @@ class ORATOR_PT_main(OratorPanel, bpy.types.Panel):
         row.prop(settings, "seed")
         row.prop(settings, "takes")
         col.prop(settings, "add_sound")
+        col.prop(settings, "body_engine")
+        if settings.body_engine == "emage" and settings.emage_status:
+            col.label(text=settings.emage_status, icon="ERROR")
 
         if progress.running:
             layout.progress(factor=progress.fraction, type="BAR",

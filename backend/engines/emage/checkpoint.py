@@ -16,10 +16,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from ...errors import UserError
+
+if TYPE_CHECKING:  # torch is imported where tensors are read: check_folder runs in Blender's own Python
+    import torch
 
 PARTS = ("face", "upper", "hands", "lower")
 VQ_FOLDERS = (*PARTS, "global")
@@ -77,8 +79,8 @@ class EmageWeights:
     folder: Path
     main_cfg: MainConfig
     vq_cfg: dict[str, VQConfig]
-    main: dict[str, torch.Tensor]
-    vq: dict[str, dict[str, torch.Tensor]]
+    main: dict[str, "torch.Tensor"]
+    vq: dict[str, dict[str, "torch.Tensor"]]
     files: dict[str, str]   # component → the weight file read
 
 
@@ -256,8 +258,10 @@ def _weights_file(folder: Path, sub: Path) -> Path:
                     f"— {DOWNLOAD_HINT}")
 
 
-def _read_tensors(path: Path, wanted: dict[str, tuple], device: str) -> dict[str, torch.Tensor]:
+def _read_tensors(path: Path, wanted: dict[str, tuple], device: str) -> dict[str, "torch.Tensor"]:
     """The wanted tensors of one file, shape-checked, float32 on device; any problem is one UserError."""
+    import torch
+
     if path.suffix == ".safetensors":
         from safetensors import SafetensorError, safe_open
         try:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy.ndimage import gaussian_filter1d
+from scipy.ndimage import binary_erosion, gaussian_filter1d
 
 from ...analysis import SpeechAnalysis
 from ...errors import UserError
@@ -31,7 +31,7 @@ from .rotations import axis_angle_to_rot6d
 TAKE_SAMPLING = Sampling(temperature=0.7, top_k=8)   # takes ≥ 2
 CONTACT_JOINTS = (7, 8, 10, 11)                       # contact channels 333:337: L/R ankle, L/R foot
 CONTACT_THRESHOLD = 0.5
-DRIFT_RADIUS_M = 0.6                                  # soft cap on the root's horizontal distance from its start
+DRIFT_RADIUS_M = 0.6                                  # the root never strays further from its start (soft above 0.3)
 STEP_SMOOTH_FRAMES = 1.5                              # Gaussian sigma on root steps: no jerk at contact changes
 
 
@@ -93,19 +93,27 @@ def plant_feet(poses: np.ndarray, trans: np.ndarray, contacts: np.ndarray) -> np
     foot_step = feet[1:, :, [0, 2]] - feet[:-1, :, [0, 2]]         # (T-1, 4, 2) relative foot motion
     n = both.sum(1, keepdims=True)
     planted = -(foot_step * both[..., None]).sum(1) / np.maximum(n, 1)
-    step = np.where(n > 0, planted, step)
-    if t > 2:
-        step = gaussian_filter1d(step, STEP_SMOOTH_FRAMES, axis=0, mode="nearest")
+    held = n[:, 0] > 0
+    step = np.where(held[:, None], planted, step)
+    if t > 2:  # smooth only around contact changes: inside a held contact the foot stays exactly put
+        core = binary_erosion(held, np.ones(5, bool), border_value=1)
+        step = np.where(core[:, None], step, gaussian_filter1d(step, STEP_SMOOTH_FRAMES, axis=0, mode="nearest"))
     xz = np.concatenate([np.zeros((1, 2)), np.cumsum(step, axis=0)]) + np.asarray(trans[0], np.float64)[[0, 2]]
     off = xz - xz[:1]
     dist = np.linalg.norm(off, axis=1, keepdims=True)
-    capped = DRIFT_RADIUS_M * np.tanh(dist / DRIFT_RADIUS_M)
+    capped = soft_cap(dist, DRIFT_RADIUS_M)
     xz = xz[:1] + off * np.where(dist > 1e-9, capped / np.maximum(dist, 1e-9), 1.0)
     y = np.asarray(trans, np.float64)[:, 1]
     sole = (rel[:, list(CONTACT_JOINTS), 1] + y[:, None])          # joint heights with the net's root height
     ground = np.median(sole.min(axis=1))
     out = np.stack([xz[:, 0], y - ground, xz[:, 1]], axis=1)
     return out.astype(np.float32)
+
+
+def soft_cap(d: np.ndarray, limit: float) -> np.ndarray:
+    """Distances unchanged up to limit/2 (planted feet stay planted), then eased (C1) toward `limit`."""
+    knee = 0.5 * limit
+    return np.where(d <= knee, d, knee + (limit - knee) * np.tanh((d - knee) / (limit - knee)))
 
 
 class EmageGenerator:
