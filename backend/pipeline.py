@@ -12,7 +12,7 @@ from . import __version__
 from .analysis import SpeechAnalysis
 from .errors import UserError
 from .face_joints import eye_rotations_from_arkit, head_and_eye_angles, jaw_rotation_from_arkit
-from .fileio import atomic_write
+from .fileio import atomic_write, read_matrix
 from .formats.bvh import write_bvh
 from .formats.livelink_csv import write_livelink_csv
 from .formats.motion_npz import NUM_EXPRESSIONS, write_motion_npz
@@ -39,21 +39,7 @@ def take_rng(seed: int, take: int) -> np.random.Generator:
 
 def load_arkit_to_flame(path: str) -> np.ndarray:
     """A user's (52, 100) ARKit → FLAME expression matrix from .npy/.npz, never unpickling."""
-    try:
-        data = np.load(path, allow_pickle=False)
-        if isinstance(data, np.lib.npyio.NpzFile):
-            with data:
-                if len(data.files) != 1:
-                    raise UserError(f"{path}: the npz must hold exactly one (52, 100) array")
-                data = data[data.files[0]]
-    except (ValueError, OSError, EOFError) as exc:
-        raise UserError(f"{path}: not a readable .npy/.npz matrix ({exc.__class__.__name__})") from None
-    matrix = np.asarray(data, dtype=np.float32)
-    if matrix.shape != (52, NUM_EXPRESSIONS):
-        raise UserError(f"{path}: ARKit→FLAME matrix must be (52, 100), got {matrix.shape}")
-    if not np.all(np.isfinite(matrix)):
-        raise UserError(f"{path}: ARKit→FLAME matrix contains NaN or infinite values")
-    return matrix
+    return read_matrix(path, (52, NUM_EXPRESSIONS), "ARKit→FLAME matrix")
 
 
 def assemble_performance(poses: np.ndarray, trans: np.ndarray, arkit: np.ndarray, meta: dict) -> Performance:

@@ -177,22 +177,9 @@ class EmageBodyEngine:
 
 
 def load_flame_to_arkit(path: str) -> np.ndarray:
-    """A user's (100, 52) FLAME → ARKit matrix: arkit = clip(expressions @ M, 0, 1), never unpickling."""
-    try:
-        data = np.load(path, allow_pickle=False)
-        if isinstance(data, np.lib.npyio.NpzFile):
-            with data:
-                if len(data.files) != 1:
-                    raise UserError(f"{path}: the npz must hold exactly one (100, 52) array")
-                data = data[data.files[0]]
-    except (ValueError, OSError, EOFError) as exc:
-        raise UserError(f"{path}: not a readable .npy/.npz matrix ({exc.__class__.__name__})") from None
-    m = np.asarray(data, dtype=np.float32)
-    if m.shape != (100, NUM_ARKIT):
-        raise UserError(f"{path}: FLAME→ARKit matrix must be (100, 52) (FLAME expression × ARKit curve), got {m.shape}")
-    if not np.all(np.isfinite(m)):
-        raise UserError(f"{path}: FLAME→ARKit matrix contains NaN or infinite values")
-    return m
+    """A user's (100, 52) FLAME → ARKit matrix (FLAME expression × ARKit curve, Apple order), never unpickling."""
+    from ...fileio import read_matrix
+    return read_matrix(path, (100, NUM_ARKIT), "FLAME→ARKit matrix (FLAME expression × ARKit curve)")
 
 
 def face_from_flame(arkit: np.ndarray, expressions: np.ndarray, jaw: np.ndarray, matrix: np.ndarray) -> np.ndarray:
