@@ -8,6 +8,8 @@ from pathlib import Path
 
 import bpy
 
+from .operators.body_engine import refresh_emage_status
+
 ADDON_PACKAGE = __package__
 ADDON_DIR = Path(__file__).resolve().parent
 # What the built-in engine needs in the backend's Python (torch only for neural engines).
@@ -38,7 +40,6 @@ def detect_backend_python(addon_dir: Path = ADDON_DIR) -> str | None:
 
 
 def _emage_folder_changed(_prefs, context) -> None:
-    from .operators.body_engine import refresh_emage_status
     refresh_emage_status(context)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bpy
 
+from ..backend.engines.emage.checkpoint import DOWNLOAD_HINT, check_folder  # bpy- and torch-free
 from ..backend.errors import UserError
 
 ROOT_PACKAGE = __package__.rpartition(".")[0]
@@ -26,8 +27,6 @@ def emage_folder(context) -> str:
 
 def emage_folder_problem(folder: str) -> str:
     """'' when the folder holds a complete EMAGE download, else the one-line reason."""
-    from ..backend.engines.emage.checkpoint import DOWNLOAD_HINT, check_folder
-
     if not folder:
         return f"EMAGE: choose the model folder in the Orator preferences ({DOWNLOAD_HINT})"
     try:

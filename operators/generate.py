@@ -66,6 +66,7 @@ def read_request(context) -> GenerateRequest:
             transcript = Path(path).read_text(encoding="utf-8").strip() or None
         except OSError as exc:
             raise UserError(f"cannot read the transcript file {path}: {exc.strerror}") from None
+    engine = engine_options(context, settings)  # a missing EMAGE folder fails before anything is written
     output_dir = job_output_dir(audio)
     # the character's prompts travel with the job as a file in its folder (every regeneration re-reads them)
     prompts = write_scene_prompts(context, settings.armature, int(context.scene.frame_start), output_dir)
@@ -73,7 +74,7 @@ def read_request(context) -> GenerateRequest:
                               intensity=float(settings.intensity), transcript=transcript,
                               recognizer=settings.recognizer,
                               device=prefs.device if prefs is not None else "auto", prompts=prompts,
-                              **engine_options(context, settings))
+                              **engine)
     return GenerateRequest(python=python, audio=audio, output_dir=output_dir, options=asdict(options),
                            armature_name=settings.armature.name,
                            mesh_name=settings.face_mesh.name if settings.face_mesh is not None else None,
