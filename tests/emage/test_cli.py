@@ -22,6 +22,12 @@ def wav16k(tmp_path, case: str):
     return path
 
 
+def test_16k_audio_passes_through_unresampled(tmp_path):
+    from backend.audio.io import load_audio
+    np.testing.assert_array_equal(load_audio(wav16k(tmp_path, "lj001_0001")).samples,
+                                  np.load(GOLDEN / RAW_CASES["lj001_0001"]))
+
+
 @pytest.mark.parametrize("case", list(RAW_CASES))
 def test_raw_reproduces_the_official_npz(tmp_path, case, capsys):
     out = tmp_path / "out"
