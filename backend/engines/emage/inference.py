@@ -14,7 +14,8 @@ What differs from the official code, with outputs inside the golden tolerances (
   so memory stays flat on long clips;
 - the per-window decode that only makes the next window's seeds decodes just the last frames it needs
   plus the decoders' receptive field;
-- the face classifier head is skipped unless asked for (the face takes the latent path);
+- the face classifier head is skipped unless asked for (the face takes the latent path), and the face
+  decoder's first self-attention block, whose input is a constant, is computed once per window length;
 - index-path parts may sample their code from the classifier (temperature / top-k) for extra takes.
 """
 from __future__ import annotations
@@ -125,6 +126,7 @@ class EmageModel:
         self.vq_cfg = weights.vq_cfg
         self.device = self.w["mask_embedding"].device
         self.paths = {p: self.cfg.path(p) for p in PARTS}
+        self.const_cache: dict = {}   # window-independent parts of the face decoder, per (length, speaker)
         n_params = sum(t.numel() for t in self.w.values()) + sum(t.numel() for d in self.vq.values() for t in d.values())
         # Small models on CPU: a second thread only adds OpenMP synchronisation (golden fixture, LJ001-0001 on the
         # loaded 2-core machine: 0.46 s wall / 0.15 s CPU with 1 thread, 8-19 s wall / 2-5 s CPU with 2).
@@ -267,7 +269,8 @@ class EmageModel:
             w_mask[:, :s] = 0
             tr = {} if trace else None
             out = window_forward(w_motion, w_mask, feats.pop(i), self.w, cfg, speaker,
-                                 want_face_cls=want_face_cls or trace or self.paths["face"] == "index", trace=tr)
+                                 want_face_cls=want_face_cls or trace or self.paths["face"] == "index", trace=tr,
+                                 const_cache=self.const_cache)
             codes = {p: pick_codes(out[f"cls_{p}"], sampling, generator) for p in body_parts}
             last_full = i == len(plan.starts) - 1
             if not last_full or trace:
