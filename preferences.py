@@ -7,6 +7,7 @@ import bpy
 
 from .backend_python import BackendPython, resolve
 from .neural_install import TORCH_VERSION
+from .operators.body_engine import refresh_emage_status
 
 ADDON_PACKAGE = __package__
 ADDON_DIR = Path(__file__).resolve().parent
@@ -18,6 +19,10 @@ def user_dir() -> str | None:
         return bpy.utils.extension_path_user(ADDON_PACKAGE, create=True)
     except (ValueError, RuntimeError, AttributeError):
         return None
+
+
+def _emage_folder_changed(_prefs, context) -> None:
+    refresh_emage_status(context)
 
 
 class OratorPreferences(bpy.types.AddonPreferences):
@@ -45,6 +50,10 @@ class OratorPreferences(bpy.types.AddonPreferences):
         name="Wheels folder", subtype="DIR_PATH",
         description="Optional: install torch from this folder of wheels (offline, or a local mirror) "
                     "instead of PyTorch's package index")
+    emage_dir: bpy.props.StringProperty(
+        name="EMAGE model folder", subtype="DIR_PATH", update=_emage_folder_changed,
+        description="Folder of the downloaded EMAGE model (huggingface-cli download H-Liu1997/emage_audio "
+                    "--local-dir …), used when the body engine is EMAGE")
     smplx_dir: bpy.props.StringProperty(
         name="SMPL-X / FLAME files", subtype="DIR_PATH",
         description="Folder with your licensed SMPL-X (.npz) and FLAME model files")
@@ -67,6 +76,7 @@ class OratorPreferences(bpy.types.AddonPreferences):
         draw_neural_install(layout.box(), context, self)
         layout.prop(self, "device")
         layout.prop(self, "checkpoints_dir")
+        layout.prop(self, "emage_dir")
         layout.prop(self, "smplx_dir")
         layout.prop(self, "job_timeout_s")
         layout.prop(self, "keep_job_files")

@@ -75,7 +75,14 @@ def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--prompts", metavar="PROMPTS.npz",
                    help="masked keyframe prompts: joints/curves fixed at chosen frames (see backend/prompts.py)")
     g.add_argument("--checkpoint", metavar="BODY.pt",
-                   help="neural body model from `train-body` (needs --engine neural; default: the shipped one)")
+                   help="neural body model from `train-body` (needs --engine neural; default: the shipped one); "
+                        "with --engine emage: the folder of the downloaded H-Liu1997/emage_audio model")
+    g.add_argument("--raw", action="store_true",
+                   help="EMAGE: write the network's own result exactly as the official code does (poses, "
+                        "expressions, trans; no grounding, limits or prompt blending) to check the port")
+    g.add_argument("--flame-to-arkit", metavar="M.npy",
+                   help="EMAGE: (100, 52) matrix, FLAME expression × ARKit curve; curves it maps (non-zero "
+                        "columns) follow EMAGE's face instead of the face engine, jawOpen follows EMAGE's jaw")
     g.add_argument("--speaker", type=int, metavar="ID",
                    help="neural body: whose gesture style, a speaker id the checkpoint was trained on "
                         "(BEAT2: the leading number of the file names; default: its most frequent speaker)")
@@ -92,7 +99,8 @@ def options_from_args(args: argparse.Namespace, transcript: str | None = None) -
                            face_checkpoint=args.face_checkpoint, prompts=args.prompts,
                            checkpoint=args.checkpoint, speaker=args.speaker,
                            smplx_model=getattr(args, "smplx_model", None),
-                           face_format=args.face_format).validated()
+                           face_format=args.face_format, raw=args.raw,
+                           flame_to_arkit=args.flame_to_arkit).validated()
 
 
 def read_transcript(args: argparse.Namespace) -> str | None:
@@ -131,12 +139,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
         for warning in summary["warnings"]:
             print(f"warning: {warning}", file=sys.stderr)
         for take in summary["takes"]:
-            print(take["motion"])
-            print(take["face_csv"])
-            if "face_format_csv" in take:
-                print(take["face_format_csv"])
-            if "bvh" in take:
-                print(take["bvh"])
+            for key in ("motion", "face_csv", "face_format_csv", "bvh"):  # --raw writes motion.npz only
+                if key in take:
+                    print(take[key])
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Atomic file writing: readers (Blender, a batch re-run) never see half a file."""
+"""Atomic file writing (readers — Blender, a batch re-run — never see half a file) and reading users' matrix files."""
 from __future__ import annotations
 
 import os
@@ -25,3 +25,27 @@ def atomic_write(path: str | os.PathLike, binary: bool = False) -> Iterator[IO]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def read_matrix(path: str | os.PathLike, shape: tuple[int, int], name: str):
+    """A user's float matrix from .npy or a one-array .npz, never unpickling; UserError naming `name`
+    (e.g. "ARKit→FLAME matrix") when unreadable, of another shape or not finite. Returns float32."""
+    import numpy as np
+
+    from .errors import UserError
+
+    try:
+        data = np.load(path, allow_pickle=False)
+        if isinstance(data, np.lib.npyio.NpzFile):
+            with data:
+                if len(data.files) != 1:
+                    raise UserError(f"{path}: the npz must hold exactly one {shape} array")
+                data = data[data.files[0]]
+    except (ValueError, OSError, EOFError) as exc:
+        raise UserError(f"{path}: not a readable .npy/.npz matrix ({exc.__class__.__name__})") from None
+    matrix = np.asarray(data, dtype=np.float32)
+    if matrix.shape != tuple(shape):
+        raise UserError(f"{path}: {name} must be {tuple(shape)}, got {matrix.shape}")
+    if not np.all(np.isfinite(matrix)):
+        raise UserError(f"{path}: {name} contains NaN or infinite values")
+    return matrix

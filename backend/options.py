@@ -33,6 +33,8 @@ class GenerateOptions:
     speaker: int | None = None         # neural body: a speaker id it was trained on; None = its default
     smplx_model: str | None = None     # user's SMPL-X .npz: motion.npz fingers relative to its mean hand
     face_format: str = "arkit"         # arkit | oculus | vrm: oculus/vrm also write face_<format>.csv
+    raw: bool = False                  # emage: the network's own result, written as the official code does
+    flame_to_arkit: str | None = None  # emage: path of a (100, 52) FLAME → ARKit matrix for the face curves
 
     def validated(self) -> "GenerateOptions":
         """Return self after checking every field; raise UserError with an actionable line otherwise."""
@@ -83,12 +85,27 @@ class GenerateOptions:
                 raise UserError("a speaker needs the neural body engine: add --engine neural")
             if int(self.speaker) < 0:
                 raise UserError(f"speaker must be 0 or more, got {self.speaker}")
-        if self.checkpoint is not None:
+        if self.engine == "emage":
+            self._validate_emage()
+        elif self.raw or self.flame_to_arkit is not None:
+            raise UserError("--raw and --flame-to-arkit need the EMAGE engine: add --engine emage --checkpoint DIR")
+        if self.checkpoint is not None and self.engine != "emage":
             if self.engine != "neural":
                 raise UserError("a body checkpoint needs the neural body engine: add --engine neural")
             if not Path(self.checkpoint).is_file():
                 raise UserError(f"body checkpoint not found: {self.checkpoint}")
         return self
+
+    def _validate_emage(self) -> None:
+        """EMAGE needs the downloaded folder; its configs and files are checked here, the tensors on load."""
+        from .engines.emage.checkpoint import DOWNLOAD_HINT, check_folder
+        if self.checkpoint is None:
+            raise UserError(f"the EMAGE engine needs the downloaded model folder: --checkpoint DIR ({DOWNLOAD_HINT})")
+        check_folder(self.checkpoint)
+        if self.raw and int(self.takes) != 1:
+            raise UserError("--raw writes the official model's single result: use --takes 1")
+        if self.flame_to_arkit is not None and not Path(self.flame_to_arkit).is_file():
+            raise UserError(f"FLAME→ARKit matrix not found: {self.flame_to_arkit}")
 
     @classmethod
     def from_mapping(cls, values: dict) -> "GenerateOptions":

@@ -18,6 +18,7 @@ class Performance:
                               (smplx `flat_hand_mean=False`): zeros = a relaxed, slightly curled hand
     trans (T, 3) float32      root translation, metres, Y up
     arkit (T, 52) float32     ARKit weights 0..1, Apple order
+    expressions (T, 100)      FLAME expression coefficients, or None (then derived from arkit, or zeros)
     """
 
     poses: np.ndarray
@@ -25,6 +26,7 @@ class Performance:
     arkit: np.ndarray
     fps: int = 30
     meta: dict = field(default_factory=dict)
+    expressions: np.ndarray | None = None  # (T, 100) FLAME, when the body engine makes a face (EMAGE)
 
     def __post_init__(self) -> None:
         t = self.poses.shape[0]

@@ -15,7 +15,7 @@ from . import __version__
 from .analysis import SpeechAnalysis
 from .errors import UserError
 from .face_joints import eye_rotations_from_arkit, head_and_eye_angles, jaw_rotation_from_arkit
-from .fileio import atomic_write
+from .fileio import atomic_write, read_matrix
 from .formats.bvh import write_bvh
 from .formats.livelink_csv import write_livelink_csv
 from .formats.motion_npz import NUM_EXPRESSIONS, write_motion_npz
@@ -104,6 +104,10 @@ def generate(audio_path: str | Path, options: GenerateOptions, control: JobContr
         if hasattr(engine, "prepare"):
             engine.prepare(options)
     prompts = read_prompts(options.prompts) if options.prompts else None  # a bad file fails before the analysis
+    flame_to_arkit = None
+    if options.flame_to_arkit:
+        from .engines.emage.engine import load_flame_to_arkit
+        flame_to_arkit = load_flame_to_arkit(options.flame_to_arkit)
     audio = load_audio(audio_path, control.sub(0.0, 0.05))
     analysis = analyze_speech(audio, options.transcript, options.language, control.sub(0.05, 0.6),
                               options.recognizer)
@@ -125,11 +129,17 @@ def generate(audio_path: str | Path, options: GenerateOptions, control: JobContr
         arkit = face_engine.generate_face(analysis, options, face_rng, face_control)
         body_control = control.sub(start + per_take / 2, start + per_take)
         body_control.report(0.0, f"take {k + 1}: body")
-        poses, trans = body_engine.generate_body(analysis, options, body_rng, body_control)
+        extra = {"take": k + 1} if getattr(body_engine, "numbered_takes", False) else {}
+        poses, trans, *flame_face = body_engine.generate_body(analysis, options, body_rng, body_control, **extra)
+        if flame_face and flame_to_arkit is not None:  # EMAGE: FLAME expressions + jaw → ARKit curves
+            from .engines.emage.engine import face_from_flame
+            arkit = face_from_flame(arkit, flame_face[0], flame_face[1], flame_to_arkit)
         if prompts is not None:  # the one place prompts reach every engine's output
             poses, trans, arkit = apply_prompts(poses, trans, arkit, prompts, analysis.fps)
         takes.append(assemble_performance(poses, trans, arkit, {
             "take": k + 1, "seed": options.seed, "engine": body_engine.name, "face_engine": face_engine.name}))
+        if flame_face:  # the body engine's own FLAME expressions go to motion.npz `expressions`
+            takes[-1].expressions = np.asarray(flame_face[0], np.float32)
     return Generation(Path(audio_path), audio.duration, analysis, takes)
 
 
@@ -196,7 +206,9 @@ def write_generation(gen: Generation, out_dir: str | Path, options: GenerateOpti
         from .formats.hand_pose import MEAN_RELAXED_HAND
         hand_mean = MEAN_RELAXED_HAND
     take_entries = []
-    expressions_of = [perf.arkit @ flame if flame is not None else None for perf in gen.takes]
+    # the engine's own FLAME face (EMAGE) wins over a mapping of ARKit
+    expressions_of = [perf.expressions if perf.expressions is not None
+                      else perf.arkit @ flame if flame is not None else None for perf in gen.takes]
     for perf, expressions in zip(gen.takes, expressions_of):  # every take checked before the first file
         check_finite(perf, expressions)
     clear_previous_result(out_dir)  # a re-run replaces the whole earlier result, never mixes with it
@@ -255,6 +267,9 @@ def run_generate(audio_path: str | Path, out_dir: str | Path, options: GenerateO
     try:
         from .audio.io import probe_audio
         probe_audio(audio_path)  # a damaged header fails before engines, checkpoints and prompts load
+        if options.raw:  # EMAGE's own result as the official code writes it (backend/engines/emage/raw.py)
+            from .engines.emage.engine import run_raw
+            return run_raw(audio_path, out_dir, options, control)
         if options.arkit_to_flame:
             load_arkit_to_flame(options.arkit_to_flame)  # a bad matrix fails now, not after the analysis
         gen = generate(audio_path, options, control.sub(0.0, 0.95), engines)

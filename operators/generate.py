@@ -22,6 +22,7 @@ from ..backend.options import GenerateOptions
 from ..backend_python import BackendPython
 from .backend_setup import check_engines_ready
 from .apply_take import ApplyRequest, apply_takes, skeleton_map
+from .body_engine import engine_options
 from .prompts import write_scene_prompts
 from .worker_session import JobState, session
 
@@ -69,8 +70,10 @@ def read_request(context) -> GenerateRequest:
             transcript = Path(path).read_text(encoding="utf-8").strip() or None
         except OSError as exc:
             raise UserError(f"cannot read the transcript file {path}: {exc.strerror}") from None
+    engine = engine_options(context, settings)  # a missing EMAGE folder fails before anything is written
     # what the backend Python lacks is said now, with the fix, not as a worker crash
-    check_engines_ready(backend, {"body": GenerateOptions.engine, "face": settings.face_engine})
+    check_engines_ready(backend, {"body": engine.get("engine", GenerateOptions.engine),
+                                  "face": settings.face_engine})
     output_dir = job_output_dir(audio)
     # the character's prompts travel with the job as a file in its folder (every regeneration re-reads them)
     prompts = write_scene_prompts(context, settings.armature, int(context.scene.frame_start), output_dir)
@@ -78,7 +81,7 @@ def read_request(context) -> GenerateRequest:
                               intensity=float(settings.intensity), transcript=transcript,
                               recognizer=settings.recognizer,
                               device=prefs.device if prefs is not None else "auto", prompts=prompts,
-                              face_engine=settings.face_engine)
+                              face_engine=settings.face_engine, **engine)
     return GenerateRequest(python=backend.executable, env=backend.environment(), audio=audio,
                            output_dir=output_dir, options=asdict(options),
                            armature_name=settings.armature.name,

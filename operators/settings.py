@@ -4,6 +4,7 @@ from __future__ import annotations
 import bpy
 
 from ..backend.options import EMOTIONS, MAX_TAKES
+from .body_engine import BODY_ENGINE_ITEMS, on_engine_or_folder_changed
 
 
 def character_chosen(cls, context) -> bool:
@@ -52,6 +53,11 @@ class OratorSceneSettings(bpy.types.PropertyGroup):
     takes: bpy.props.IntProperty(name="Takes", default=1, min=1, max=MAX_TAKES,
                                  description="Different performances of the same audio")
     add_sound: bpy.props.BoolProperty(name="Add audio to the timeline", default=True)
+    body_engine: bpy.props.EnumProperty(name="Body engine", items=BODY_ENGINE_ITEMS, default="builtin",
+                                        update=on_engine_or_folder_changed,
+                                        description="What makes the body motion")
+    emage_status: bpy.props.StringProperty(name="EMAGE folder problem", default="",
+                                           description="Why the EMAGE folder cannot be used ('' when it can)")
     smplx_model: bpy.props.StringProperty(name="SMPL-X model", subtype="FILE_PATH",
                                           description="Your SMPL-X model .npz (folder from the preferences)")
     face_engine: bpy.props.EnumProperty(name="Face engine", items=_face_engine_items,

@@ -54,6 +54,9 @@ class ORATOR_PT_main(OratorPanel, bpy.types.Panel):
         row.prop(settings, "seed")
         row.prop(settings, "takes")
         col.prop(settings, "add_sound")
+        col.prop(settings, "body_engine")
+        if settings.body_engine == "emage" and settings.emage_status:
+            col.label(text=settings.emage_status, icon="ERROR")
         col.prop(settings, "face_engine")
 
         draw_status_line(layout, context)

@@ -111,7 +111,12 @@ class NeuralBodyEngine:
                 self._generators[key] = generator
 
 
-BODY_ENGINES = {"builtin": BuiltinBodyEngine, "neural": NeuralBodyEngine}
+def _emage_engine():
+    from .emage.engine import EmageBodyEngine
+    return EmageBodyEngine()
+
+
+BODY_ENGINES = {"builtin": BuiltinBodyEngine, "neural": NeuralBodyEngine, "emage": _emage_engine}
 FACE_ENGINES = {"builtin": BuiltinFaceEngine, "neural": NeuralFaceEngine}
 
 
