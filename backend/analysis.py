@@ -40,7 +40,10 @@ class SpeechAnalysis:
       stresses (S,) float64   times of stressed syllable nuclei; stress_strength (S,) 0..1
       segments list[(start, end)] speech phrases separated by pauses
       phones list[Phone]      time-ordered, covering speech; empty when no phone timing is known
-      phone_source            'transcript' | 'recognized' | 'acoustic' (no phones)
+      phone_source            'transcript' (forced alignment of the transcript, wholly or in part) |
+                              'recognized' | 'acoustic' (no phones)
+      phone_spans             [(start, end, method)]: how the phones of each stretch were found,
+                              method 'forced alignment' | 'word recognition' | 'phone recognition'
       phone_confidence        0..1 for recognized phones (1 for transcript alignment, 0 for acoustic)
       samples (N,) float32    the analysed audio, 16 kHz mono, for engines that read the waveform
     """
@@ -66,6 +69,7 @@ class SpeechAnalysis:
     language: str = "en"
     warnings: list[str] = field(default_factory=list)
     fps: int = 30
+    phone_spans: list[tuple[float, float, str]] = field(default_factory=list)
     samples: np.ndarray | None = None  # (N,) float32 16 kHz mono audio, for engines that read the waveform
 
     def frame_of(self, seconds: float) -> int:

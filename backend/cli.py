@@ -57,7 +57,8 @@ def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--emotion", default="neutral", choices=EMOTIONS)
     g.add_argument("--intensity", type=float, default=0.5, help="emotion strength 0..1 (default 0.5)")
     g.add_argument("--language", default="auto", choices=LANGUAGES,
-                   help="en: English phones; other: acoustic mouth only; auto: decide from confidence")
+                   help="en: English words and transcripts; other: acoustic mouth only (any language); "
+                        "auto (default): English unless the speech does not sound English")
     g.add_argument("--recognizer", default="words", choices=RECOGNIZERS,
                    help="without a transcript: words (language model, lips close on the right p/b/m; default) "
                         "or phones (about 3× faster overall, bilabials often misplaced)")

@@ -245,6 +245,7 @@ def write_generation(gen: Generation, out_dir: str | Path, options: GenerateOpti
         "hand_mean": hand_mean_source,  # which mean hand motion.npz fingers are relative to
         "phone_source": a.phone_source,
         "phone_count": sum(p.label != "SIL" for p in a.phones),
+        "phone_spans": [[round(t0, 2), round(t1, 2), how] for t0, t1, how in a.phone_spans],
         "takes": take_entries,
         "warnings": list(a.warnings),
         "options": {k: v for k, v in asdict(options).items() if k != "transcript"},

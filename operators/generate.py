@@ -79,7 +79,7 @@ def read_request(context) -> GenerateRequest:
     prompts = write_scene_prompts(context, settings.armature, int(context.scene.frame_start), output_dir)
     options = GenerateOptions(seed=int(settings.seed), takes=int(settings.takes), emotion=settings.emotion,
                               intensity=float(settings.intensity), transcript=transcript,
-                              recognizer=settings.recognizer,
+                              recognizer=settings.recognizer, language=settings.language,
                               device=prefs.device if prefs is not None else "auto", prompts=prompts,
                               face_engine=settings.face_engine, **engine)
     return GenerateRequest(python=backend.executable, env=backend.environment(), audio=audio,

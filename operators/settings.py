@@ -42,10 +42,17 @@ class OratorSceneSettings(bpy.types.PropertyGroup):
     recognizer: bpy.props.EnumProperty(
         name="Lip timing", default="words",
         items=(("words", "Recognise words", "Without a transcript: recognise the words, then align their "
-                "sounds (lips close on the real p/b/m; about 0.25 s per second of audio)"),
+                "sounds (lips close on the real p/b/m; about 0.08 s of CPU per second of audio)"),
                ("phones", "Fast", "Without a transcript: recognise sounds directly (several times faster, "
                 "lips often close in the wrong places)")),
         description="How phone timing is found when no transcript is given")
+    language: bpy.props.EnumProperty(
+        name="Language", default="auto",
+        items=(("auto", "Auto", "English words and transcripts when the speech sounds English; otherwise "
+                "(Mandarin, French, …) the mouth follows the sound, with a warning"),
+               ("en", "English", "Always use English words (recognised, or the transcript)"),
+               ("other", "Other language", "Any language: the mouth follows the sound, no English words")),
+        description="Language of the speech: English lip timing needs English speech")
     emotion: bpy.props.EnumProperty(name="Emotion", items=[(e, e.capitalize(), "") for e in EMOTIONS],
                                     default="neutral")
     intensity: bpy.props.FloatProperty(name="Intensity", default=0.5, min=0.0, max=1.0, subtype="FACTOR")

@@ -48,6 +48,7 @@ class ORATOR_PT_main(OratorPanel, bpy.types.Panel):
         sub = col.row()
         sub.active = not (settings.transcript.strip() or settings.transcript_file)  # a transcript is exact
         sub.prop(settings, "recognizer")
+        col.prop(settings, "language")
         col.prop(settings, "emotion")
         col.prop(settings, "intensity")
         row = col.row(align=True)

@@ -313,4 +313,5 @@ def analyze_speech(audio: LoadedAudio, transcript: str | None = None, language: 
         language=result.language,
         warnings=warnings,
         samples=audio.samples,
+        phone_spans=result.spans,
     )

@@ -261,11 +261,12 @@ def test_job_files_are_dropped_unless_kept(addon, clip):
     prefs = bpy.context.preferences.addons[addon.__name__].preferences
     prefs.keep_job_files = True
     try:
-        assert generate(clip, takes=1, recognizer="phones") == {"FINISHED"}
+        assert generate(clip, takes=1, recognizer="phones", language="en") == {"FINISHED"}
     finally:
         prefs.keep_job_files = False
     kept = _job_folders(addon)
     assert len(kept) == 1 and {"motion.npz", "face_arkit.csv", "summary.json"} <= {p.name for p in kept[0].iterdir()}
     summary = json.loads((kept[0] / "summary.json").read_text())
     assert summary["options"]["recognizer"] == "phones"  # the sidebar's lip-timing choice reached the backend
+    assert summary["options"]["language"] == "en"        # and its language choice
     shutil.rmtree(kept[0])

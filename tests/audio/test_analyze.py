@@ -255,7 +255,10 @@ def test_transcript_oddities(lj_aligned, shared_dir, lj_transcripts):
 
 def test_text_helpers():
     assert normalize_transcript("In 1905, it's 3 o'clock & 25%!") == \
-        "in one thousand nine hundred five it's three o'clock and twenty five percent".split()
+        "in nineteen oh five it's three o'clock and twenty five percent".split()
+    assert normalize_transcript("About 1455, the 21st of 1,200 men paid $5.50 (2.5%)") == \
+        ("about fourteen fifty five the twenty first of one thousand two hundred men paid five dollars fifty "
+         "cents two point five percent").split()
     assert letter_to_sound("zorblatt") == "Z AO R B L AE T".split()
     assert letter_to_sound("phoneme") == "F AA N EH M".split()
 

@@ -1,0 +1,293 @@
+"""Forced alignment of a transcript of any length: recognise, anchor, align chunk by chunk, fall back per chunk.
+
+One alignment search over minutes of audio dies as soon as the transcript and the speech drift apart (a
+sentence missing, a filler, fast speech), so:
+
+1. the fast word recognition (phones.recognize_phones) decodes every speech chunk;
+2. the transcript words are matched to the recognised words (difflib), which anchors each transcript
+   word to a piece of audio;
+3. the audio is cut at pauses into pieces of at most ALIGN_CHUNK_S; a mismatch with ≥ UNSPOKEN_MIN_WORDS
+   more recognised than transcript words (and under 0.4 as many written as heard) is a sentence said but not
+   written: those recognised words' stretch is cut out and keeps them; the converse is a sentence written but
+   not said: those transcript words are left out;
+4. each piece is force-aligned with its words (narrow search, then wide); a piece that fails is re-anchored
+   by aligning it together with the next piece and both pieces' words; a piece that still fails keeps the
+   recognised words' phones, and the warning names its time range.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..analysis import Phone
+from ..progress import JobControl
+from . import phones as P
+
+ALIGN_CHUNK_S = 20.0          # aligned pieces are cut at pauses, at most this long
+UNSPOKEN_MIN_WORDS = 5        # this many more words on one side of a mismatch are a sentence missing / not spoken
+MIN_HEARD_SHARE = 0.25        # a transcript fewer of whose words than this were recognised is not this audio's
+CUT_PAD_S = 0.05              # margin kept on each side of a cut inside speech
+
+
+@dataclass
+class Piece:
+    start: int                # samples at 16 kHz
+    stop: int
+    transcribed: bool = True  # False: speech the transcript lacks
+    words: list[str] = field(default_factory=list)
+
+
+def recognised_words(phones: list[Phone]) -> list[tuple[str, float, float]]:
+    """(word, start, end) of each run of phones carrying the same word label."""
+    out: list[tuple[str, float, float]] = []
+    prev = None
+    for p in phones:
+        if p.label == "SIL" or not p.word:
+            prev = None
+            continue
+        if prev is not None and p.word == prev and out and abs(out[-1][2] - p.start) < 0.02:
+            out[-1] = (prev, out[-1][1], p.end)
+        else:
+            out.append((p.word, p.start, p.end))
+        prev = p.word
+    return out
+
+
+def _best_drop(longer: list[str], shorter: list[str], drop: int) -> int:
+    """Start of the `drop` consecutive words of `longer` whose removal leaves it most like `shorter`, compared
+    letter by letter (misheard words still share letters: 'of fine typography' / 'off buying type')."""
+    target = " ".join(shorter)
+
+    def similarity(k: int) -> float:
+        rest = " ".join(longer[:k] + longer[k + drop:])
+        return difflib.SequenceMatcher(None, rest, target, autojunk=False).ratio()
+    return max(range(len(longer) - drop + 1), key=lambda k: (similarity(k), -k))
+
+
+def _lopsided(n: int, m: int) -> bool:
+    """n written against m heard words: a whole sentence on one side, not recognition errors (which split
+    or merge words: 'comparatively' → 'compared to flee')."""
+    return abs(n - m) >= UNSPOKEN_MIN_WORDS and min(n, m) <= 0.4 * max(n, m)
+
+
+def match_words(words: list[str], heard: list[str]) -> tuple[list[int | None], list[tuple[int, int]],
+                                                             list[tuple[int, int]]]:
+    """Anchor transcript words on recognised ones.
+
+    Returns: for each transcript word the index of the recognised word it sits on (None: between anchors),
+    runs [i0, i1) of transcript words nobody said, runs [j0, j1) of recognised words the transcript lacks.
+    A mismatch with ≥ UNSPOKEN_MIN_WORDS more words on one side than the other holds a sentence said but not
+    written (or written but not said); chance matches of one or two words ('the') inside it are merged in.
+    """
+    ops = [list(op) for op in difflib.SequenceMatcher(None, words, heard, autojunk=False).get_opcodes()]
+    merged = ops
+    i = 1
+    while i + 1 < len(merged):
+        a_, eq, b_ = merged[i - 1], merged[i], merged[i + 1]
+        if a_[0] != "equal" and eq[0] == "equal" and eq[2] - eq[1] <= 2 and b_[0] != "equal":
+            n, m = b_[2] - a_[1], b_[4] - a_[3]
+            if _lopsided(n, m):
+                merged[i - 1:i + 2] = [["replace", a_[1], b_[2], a_[3], b_[4]]]
+                continue
+        i += 1
+    at: list[int | None] = [None] * len(words)
+    unspoken: list[tuple[int, int]] = []
+    untranscribed: list[tuple[int, int]] = []
+    for op, i0, i1, j0, j1 in merged:
+        n, m = i1 - i0, j1 - j0
+        if op == "equal":
+            for k in range(n):
+                at[i0 + k] = j0 + k
+            continue
+        if n > m and _lopsided(n, m):             # more written than heard: a sentence not said
+            k = i0 + _best_drop(words[i0:i1], heard[j0:j1], n - m)
+            unspoken.append((k, k + n - m))
+            keep = [w for w in range(i0, i1) if not k <= w < k + n - m]
+            for r, w in enumerate(keep):
+                at[w] = j0 + r
+        elif m > n and _lopsided(n, m):           # more heard than written: a sentence not written
+            k = j0 + _best_drop(heard[j0:j1], words[i0:i1], m - n)
+            untranscribed.append((k, k + m - n))
+            rest = [h for h in range(j0, j1) if not k <= h < k + m - n]
+            for r in range(n):
+                at[i0 + r] = rest[r]
+        elif n > 0 and m > 0:
+            for r in range(n):
+                at[i0 + r] = j0 + min(m - 1, int(r * m / n))
+    return at, unspoken, untranscribed
+
+
+def make_pieces(x_len: int, speech: np.ndarray, rate: int, cuts: list[tuple[float, float]]) -> list[Piece]:
+    """Pause-cut pieces ≤ ALIGN_CHUNK_S, with the `cuts` time ranges (untranscribed speech) carved out."""
+    pieces = [Piece(a, b) for a, b in P.chunk_bounds(speech, rate, x_len, ALIGN_CHUNK_S)]
+    for t0, t1 in cuts:
+        a, b = int(max(t0 - CUT_PAD_S, 0) * P.SR), int(min((t1 + CUT_PAD_S) * P.SR, x_len))
+        out: list[Piece] = []
+        for pc in pieces:
+            if pc.stop <= a or pc.start >= b or not pc.transcribed:
+                out.append(pc)
+                continue
+            if pc.start < a:
+                out.append(Piece(pc.start, a))
+            out.append(Piece(max(pc.start, a), min(pc.stop, b), transcribed=False))
+            if pc.stop > b:
+                out.append(Piece(b, pc.stop))
+        pieces = out
+    return [pc for pc in pieces if pc.stop - pc.start >= int(0.05 * P.SR)]
+
+
+def _piece_of(t: float, pieces: list[Piece]) -> int:
+    """Index of the piece holding time t (the nearest one if t falls between pieces)."""
+    centres = np.array([(pc.start + pc.stop) / 2 / P.SR for pc in pieces])
+    inside = [i for i, pc in enumerate(pieces) if pc.start / P.SR <= t < pc.stop / P.SR]
+    return inside[0] if inside else int(np.argmin(np.abs(centres - t)))
+
+
+def _fmt(t0: float, t1: float) -> str:
+    return f"{t0:.1f}–{t1:.1f} s"
+
+
+def _spans_text(spans: list[tuple[float, float]]) -> str:
+    shown = ", ".join(_fmt(a, b) for a, b in spans[:6])
+    return shown + (f" and {len(spans) - 6} more" if len(spans) > 6 else "")
+
+
+def align_long(x: np.ndarray, words: list[str], speech: np.ndarray, rate: int, control: JobControl,
+               check_language: bool = False) -> P.PhoneResult | None:
+    """Forced alignment of normalised `words` to 16 kHz audio x of any length (see the module docstring).
+
+    Returns the PhoneResult (source 'transcript' unless no piece aligned), or None when check_language is
+    set and the speech does not sound like English (the caller then uses the acoustic mouth).
+    """
+    warnings: list[str] = []
+    recognised, _, english = P.recognize_phones(x, speech, rate, control.sub(0.0, 0.6), "words", check_language)
+    if english is not None and english > P.ENGLISH_MAX_SCORE:
+        return None
+    heard = recognised_words(recognised)
+    at, unspoken, untranscribed = match_words(words, [w for w, _, _ in heard])
+    matched = sum(j is not None and words[i] == heard[j][0] for i, j in enumerate(at))
+    if matched < MIN_HEARD_SHARE * len(words) and len(heard) >= UNSPOKEN_MIN_WORDS:
+        return P.PhoneResult(recognised, "recognized", P.recognition_confidence(recognised, speech, rate),
+                             [f"the transcript could not be aligned to the audio anywhere (only {matched} of its "
+                              f"{len(words)} words were heard): the lips follow recognised words"], "en",
+                             [(0.0, len(x) / P.SR, "word recognition")])
+
+    cuts = [(heard[j0][1], heard[j1 - 1][2]) for j0, j1 in untranscribed]
+    pieces = make_pieces(len(x), speech, rate, cuts)
+    if not pieces:
+        return P.PhoneResult([], "acoustic", 0.0, ["no speech to align the transcript to"], "en")
+
+    skip = np.zeros(len(words), bool)
+    for i0, i1 in unspoken:
+        skip[i0:i1] = True
+    if unspoken:
+        runs = ["“" + " ".join(words[i0:min(i1, i0 + 6)]) + (" …" if i1 - i0 > 6 else "") + "”"
+                for i0, i1 in unspoken[:3]]
+        warnings.append(f"{int(skip.sum())} transcript words were not heard in the audio and were left out: "
+                        + "; ".join(runs) + (" …" if len(unspoken) > 3 else ""))
+
+    # each transcript word goes to the piece of its anchor; words between anchors follow the previous
+    # anchor when it is in the same piece as the next one, else split half and half
+    transcribed = [i for i, pc in enumerate(pieces) if pc.transcribed]
+    piece_of_heard = []
+    for _, t0, t1 in heard:
+        k = _piece_of((t0 + t1) / 2, pieces)
+        if not pieces[k].transcribed:   # an anchor inside cut-out speech: nearest transcribed piece
+            k = min(transcribed, key=lambda i: abs(i - k)) if transcribed else k
+        piece_of_heard.append(k)
+    owner: list[int | None] = [None if (j is None or skip[i]) else piece_of_heard[j] for i, j in enumerate(at)]
+    i = 0
+    while i < len(words):
+        if owner[i] is not None or skip[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(words) and owner[j] is None and not skip[j]:
+            j += 1
+        before = next((owner[k] for k in range(i - 1, -1, -1) if owner[k] is not None), None)
+        after = next((owner[k] for k in range(j, len(words)) if owner[k] is not None), None)
+        if before is None and after is None:
+            before = after = transcribed[0] if transcribed else 0
+        before = after if before is None else before
+        after = before if after is None else after
+        half = i + (j - i + 1) // 2 if before != after else j
+        for k in range(i, j):
+            owner[k] = before if k < half else after
+        i = j
+    for k, w in enumerate(words):
+        if owner[k] is not None:
+            pieces[owner[k]].words.append(w)
+
+    missing = set()
+    for kind in ("align", "align_wide"):
+        missing.update(P.add_pronunciations(P._decoder(kind), words))
+    if missing:
+        shown = ", ".join(sorted(missing)[:8]) + (" …" if len(missing) > 8 else "")
+        warnings.append(f"transcript words not in dictionary (pronunciation guessed): {shown}")
+
+    def rec_in(a: int, b: int) -> list[Phone]:
+        t0, t1 = a / P.SR, b / P.SR
+        return [p for p in recognised if p.label != "SIL" and t0 <= (p.start + p.end) / 2 < t1]
+
+    phones: list[Phone] = []
+    spans: list[tuple[float, float, str]] = []
+    failed: list[tuple[float, float]] = []
+    no_words: list[tuple[float, float]] = []
+    work = control.sub(0.6, 1.0)
+    k = 0
+    while k < len(pieces):
+        work.report(k / len(pieces), "aligning the transcript")
+        pc = pieces[k]
+        t0, t1 = pc.start / P.SR, pc.stop / P.SR
+        if not pc.words:
+            got = rec_in(pc.start, pc.stop)
+            if got:
+                phones += got
+                spans.append((t0, t1, "word recognition"))
+                no_words.append((t0, t1))
+            k += 1
+            continue
+        aligned = P.align_words(P.to_pcm16(x[pc.start:pc.stop]), pc.words, t0, control)
+        if aligned is not None and _covers(aligned, speech, rate, pc):
+            phones += aligned
+            spans.append((t0, t1, "forced alignment"))
+            k += 1
+            continue
+        nxt = pieces[k + 1] if k + 1 < len(pieces) else None
+        if nxt is not None and nxt.transcribed and nxt.words:    # re-anchor over both pieces
+            both = Piece(pc.start, nxt.stop, True, pc.words + nxt.words)
+            aligned = P.align_words(P.to_pcm16(x[both.start:both.stop]), both.words, t0, control)
+            if aligned is not None and _covers(aligned, speech, rate, both):
+                phones += aligned
+                spans.append((t0, nxt.stop / P.SR, "forced alignment"))
+                k += 2
+                continue
+        phones += rec_in(pc.start, pc.stop)
+        spans.append((t0, t1, "word recognition"))
+        failed.append((t0, t1))
+        k += 1
+
+    if failed:
+        warnings.append(f"the transcript could not be aligned at {_spans_text(failed)}: the lips there follow "
+                        "recognised words; the rest is aligned to the transcript")
+    if no_words:
+        warnings.append(f"speech at {_spans_text(no_words)} matches no transcript words: the lips there follow "
+                        "recognised words")
+    aligned_s = sum(b - a for a, b, m in spans if m == "forced alignment")
+    if aligned_s == 0:
+        warnings = [w for w in warnings if not w.startswith("the transcript could not be aligned at")]
+        warnings.append("the transcript could not be aligned to the audio anywhere: the lips follow "
+                        "recognised words")
+        return P.PhoneResult(phones, "recognized", P.recognition_confidence(phones, speech, rate), warnings, "en",
+                             spans)
+    return P.PhoneResult(phones, "transcript", 1.0, warnings, "en", spans)
+
+
+def _covers(phones: list[Phone], speech: np.ndarray, rate: int, pc: Piece) -> bool:
+    """The aligned phones cover enough of this piece's detected speech (else the words were squeezed)."""
+    k0, k1 = pc.start * rate // P.SR, pc.stop * rate // P.SR
+    local = np.zeros(len(speech), bool)
+    local[k0:k1] = speech[k0:k1]
+    return P.speech_coverage(phones, local, rate) >= P.MIN_ALIGNED_COVERAGE
