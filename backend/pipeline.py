@@ -15,7 +15,7 @@ from . import __version__
 from .analysis import SpeechAnalysis
 from .errors import UserError
 from .face_joints import eye_rotations_from_arkit, head_and_eye_angles, jaw_rotation_from_arkit
-from .fileio import atomic_write, read_matrix
+from .fileio import atomic_write
 from .formats.bvh import write_bvh
 from .formats.livelink_csv import write_livelink_csv
 from .formats.motion_npz import NUM_EXPRESSIONS, write_motion_npz

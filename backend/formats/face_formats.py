@@ -16,6 +16,8 @@ angry, mouthFrown → sad, eyeWide → surprised), scaled so a full-intensity st
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from ..engines.builtin.visemes import ARTICULATOR_GROUPS, REST_TARGETS, VISEMES
@@ -147,9 +149,8 @@ def face_curves(arkit: np.ndarray, face_format: str) -> tuple[tuple[str, ...], n
     raise ValueError(f"unknown face format {face_format!r}; expected one of {', '.join(FACE_FORMATS)}")
 
 
-def write_face_csv(path, names, weights: np.ndarray, fps: int) -> "Path":
+def write_face_csv(path, names, weights: np.ndarray, fps: int) -> Path:
     """A plain CSV: `Time` in seconds, then one column per channel (0..1), one row per frame."""
-    from pathlib import Path
 
     from ..fileio import atomic_write
 

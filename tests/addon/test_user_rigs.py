@@ -77,7 +77,7 @@ def test_users_euler_action_plays_identically_after_generations(three_generation
 def test_one_sound_strip_per_take_switched_with_the_take(three_generations, shared_dir):
     import bpy
 
-    arm, mesh = three_generations["arm"], three_generations["mesh"]
+    arm = three_generations["arm"]
     arm.animation_data.action = bpy.data.actions[f"{CLIPS[-1]} take 1"]  # as the last generation left it
     strips = list(bpy.context.scene.sequence_editor.strips)
     assert sorted(s.name for s in strips) == sorted(CLIPS)

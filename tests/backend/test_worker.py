@@ -1,10 +1,8 @@
 """The worker protocol over real pipes: ready, progress, done, cancel within 0.5 s, bad requests."""
 from __future__ import annotations
 
-import json
 import time
 
-import numpy as np
 import pytest
 
 from backend.client import WorkerClient, WorkerError

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from backend.engines.emage.engine import (CONTACT_JOINTS, DRIFT_RADIUS_M, EmageGenerator, face_from_flame,
                                           load_flame_to_arkit, padded_frames, plant_feet, prompt_masks,

@@ -4,7 +4,6 @@ Everything runs in-process on tiny inputs; nothing here analyses more than a sec
 """
 from __future__ import annotations
 
-import io
 import os
 import struct
 import time

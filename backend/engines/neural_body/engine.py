@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..device import resolve_device
 from ...analysis import SpeechAnalysis
 from ...errors import UserError
 from ...models import BODY_MODEL, missing_model_message

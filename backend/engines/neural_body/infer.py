@@ -11,7 +11,6 @@ Takes: body codes are sampled from the classifier with temperature and top-p fro
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch

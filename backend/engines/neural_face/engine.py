@@ -7,7 +7,6 @@ import numpy as np
 import torch
 from scipy.ndimage import gaussian_filter1d
 
-from ..device import resolve_device
 from ...analysis import BILABIALS, Phone, SpeechAnalysis
 from ...errors import UserError
 from ...formats.arkit import ARKIT_INDEX
