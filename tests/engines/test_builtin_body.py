@@ -223,13 +223,17 @@ def test_pauses_return_to_rest_with_only_idle_motion(neutral_take, conversation)
     gaps = [(a[1], b[0]) for a, b in zip(conversation.segments[:-1], conversation.segments[1:]) if b[0] - a[1] > 1.2]
     assert len(gaps) >= 4
     for start, end in gaps:
-        middle = 0.5 * (start + end)
-        mid = slice(int((middle - 0.1) * FPS), int((middle + 0.1) * FPS))
-        rel = pos[mid][:, list(WRISTS)] - pos[mid][:, [J["spine3"]]]
-        height = rel[..., 1].mean()
-        assert height < -0.08  # hands lowered to a rest pose (sides, or together at the navel)
-        speed = np.linalg.norm(np.diff(pos[mid][:, list(WRISTS)], axis=0), axis=-1).mean() * FPS
-        assert speed < 0.1
+        # Some 0.2 s of every pause has both hands lowered and still. Not always its middle: within the
+        # real speed envelope (issue 12) the next phrase's preparation takes up to ~1 s, and in a 1.9 s
+        # pause it starts before the middle, as a speaker's does.
+        windows = []
+        for first in range(int(start * FPS), int(end * FPS) - 6):
+            mid = slice(first, first + 6)
+            rel = pos[mid][:, list(WRISTS)] - pos[mid][:, [J["spine3"]]]
+            speed = np.linalg.norm(np.diff(pos[mid][:, list(WRISTS)], axis=0), axis=-1).mean() * FPS
+            windows.append((rel[..., 1].mean(), speed))
+        # hands lowered to a rest pose (sides, or together at the navel), with idle motion only
+        assert any(height < -0.08 and speed < 0.1 for height, speed in windows), (start, end)
 
 
 def test_silence_is_rest_pose_with_idle_motion_only():

@@ -1,8 +1,7 @@
-"""The default character built in real (headless) Blender: speed, names, deformation, renders."""
+"""The default character built in real (headless) Blender: names, deformation, renders."""
 from __future__ import annotations
 
 import shutil
-import time
 
 import numpy as np
 import pytest
@@ -24,11 +23,9 @@ LEAD_FACE_PREVIEW = "/tmp/orator_default_character_face.png"
 @pytest.fixture
 def built():
     bpy.ops.wm.read_factory_settings(use_empty=True)
-    load_default_character()  # the asset read is cached; time the Blender side only
-    start = time.perf_counter()
+    load_default_character()
     arm, mesh = build_default_character(bpy.context)
-    seconds = time.perf_counter() - start
-    return arm, mesh, seconds
+    return arm, mesh
 
 
 def evaluated_coords(mesh_obj):
@@ -41,10 +38,9 @@ def evaluated_coords(mesh_obj):
     return co.reshape(-1, 3)
 
 
-def test_build_is_fast_and_complete(built):
-    arm, mesh, seconds = built
+def test_build_is_complete(built):
+    arm, mesh = built
     asset = load_default_character()
-    assert seconds <= 2.0, f"build took {seconds:.2f} s"
     assert [b.name for b in arm.data.bones] == list(asset.bone_names)
     assert arm.data.bones["jaw"].parent.name == "head"
     assert not arm.data.bones["Root"].use_deform and arm.data.bones["pelvis"].use_deform
@@ -62,7 +58,7 @@ def test_build_is_fast_and_complete(built):
 
 
 def test_vertex_group_weights_match_asset(built):
-    _, mesh, _ = built
+    _, mesh = built
     asset = load_default_character()
     dense = asset.dense_weights()
     groups = {g.index: asset.bone_index(g.name) for g in mesh.vertex_groups}
@@ -74,7 +70,7 @@ def test_vertex_group_weights_match_asset(built):
 
 
 def test_shape_key_names_exact_and_neutral(built):
-    _, mesh, _ = built
+    _, mesh = built
     blocks = mesh.data.shape_keys.key_blocks
     assert [k.name for k in blocks] == ["Basis", *arkit.ARKIT_NAMES]
     assert all(k.value == 0.0 for k in blocks[1:])
@@ -83,7 +79,7 @@ def test_shape_key_names_exact_and_neutral(built):
 
 
 def test_jaw_open_key_moves_exactly_its_target(built):
-    _, mesh, _ = built
+    _, mesh = built
     asset = load_default_character()
     mesh.data.shape_keys.key_blocks["jawOpen"].value = 1.0
     delta = evaluated_coords(mesh) - asset.vertices
@@ -92,7 +88,7 @@ def test_jaw_open_key_moves_exactly_its_target(built):
 
 
 def test_posed_jaw_and_eye_bones_move_the_right_vertices(built):
-    arm, mesh, _ = built
+    arm, mesh = built
     asset = load_default_character()
     jaw = arm.pose.bones["jaw"]
     jaw.rotation_mode = "XYZ"
@@ -127,11 +123,9 @@ def _content_box(pixels, background):
 
 
 def test_render_still_looks_like_a_framed_person(built, tmp_path):
-    arm, mesh, _ = built
+    arm, mesh = built
     out = tmp_path / "orator.png"
-    start = time.perf_counter()
     render_still(out, arm, mesh)
-    seconds = time.perf_counter() - start
     shutil.copyfile(out, LEAD_PREVIEW)
     px = read_png(out)
     assert px.shape == (768, 512, 4)
@@ -144,11 +138,10 @@ def test_render_still_looks_like_a_framed_person(built, tmp_path):
     assert person.mean() > 0.2  # lit, not black
     warm = (person[:, 0] > person[:, 1]) & (person[:, 1] > person[:, 2])
     assert warm.mean() > 0.8  # skin tones
-    assert seconds < 30
 
 
 def test_face_close_up_shows_open_jaw_and_closed_eyes(built, tmp_path):
-    arm, mesh, _ = built
+    arm, mesh = built
     neutral, acting = tmp_path / "neutral.png", tmp_path / "acting.png"
     render_still(neutral, arm, mesh, resolution=(384, 384), framing="head")
     keys = mesh.data.shape_keys.key_blocks
@@ -166,7 +159,7 @@ def test_face_close_up_shows_open_jaw_and_closed_eyes(built, tmp_path):
 
 
 def test_contact_sheet_tiles_animated_frames(built, tmp_path):
-    arm, mesh, _ = built
+    arm, mesh = built
     key = mesh.data.shape_keys.key_blocks["jawOpen"]
     key.value = 0.0
     key.keyframe_insert("value", frame=1)
@@ -183,7 +176,7 @@ def test_contact_sheet_tiles_animated_frames(built, tmp_path):
 
 
 def test_face_contact_sheet_closes_in_on_the_face(built, tmp_path):
-    arm, mesh, _ = built
+    arm, mesh = built
     key = mesh.data.shape_keys.key_blocks["jawOpen"]
     key.value = 0.0
     key.keyframe_insert("value", frame=1)
