@@ -53,6 +53,23 @@ def _check_config(config, name: str, kind: str, how_to_make: str, where: str = "
         raise UserError(f"{name}: {kind} {where} holds a {type(config).__name__}: make it again with `{how_to_make}`")
 
 
+def build_fitting(factory, stored: dict, name: str, kind: str, how_to_make: str):
+    """factory() only when the weights stored in the file fill the model its config describes.
+
+    Per-value limits (MAX_CONFIG_INT) still let a crafted config combine sizes into ~16 GB of
+    parameters; building on the meta device costs no memory and tells the real size first.
+    stored: the file's state dict (tensors already read, so bounded by the file's size).
+    """
+    with torch.device("meta"):
+        probe = factory()
+    wanted = sum(t.numel() for t in probe.state_dict().values())
+    have = sum(t.numel() for t in stored.values() if isinstance(t, torch.Tensor)) if isinstance(stored, dict) else 0
+    if wanted > have:
+        raise UserError(f"{name}: its {kind} config describes {wanted:,} weights but the file holds {have:,} "
+                        f"(damaged file?): make it again with `{how_to_make}`")
+    return factory()
+
+
 @contextmanager
 def user_file(path, kind: str, how_to_make: str):
     """Errors while building a model from a user's (right-tagged) file are that file's fault: one UserError line."""

@@ -200,10 +200,13 @@ def test_right_tagged_checkpoints_with_bad_content_fail_before_the_analysis(tmp_
     import torch
     good = torch.load(Path(__file__).resolve().parents[2] / "backend/checkpoints/body_small.pt", weights_only=True)
     transformer = dict(good["config"]["transformer"], hidden=10**9)
+    # each value within limits, together 1.8e9 weights (7 GB): refused from the meta-device size
+    combined = dict(good["config"]["transformer"], hidden=8192)
     cases = {"noconfig": ({k: v for k, v in good.items() if k != "config"}, "damaged contents"),
              "badtype": ({**good, "config": {**good["config"], "window": "abc"}}, "config.window"),
              "huge": ({**good, "config": {**good["config"], "transformer": transformer}}, "out of range"),
-             "weights": ({**good, "model": {"x": torch.zeros(3)}}, "damaged contents")}
+             "combined": ({**good, "config": {**good["config"], "transformer": combined}}, "describes"),
+             "weights": ({**good, "model": {"x": torch.zeros(3)}}, "describes")}
     for name, (payload, words) in cases.items():
         torch.save(payload, tmp_path / f"{name}.pt")
         started = time.monotonic()

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from ...errors import UserError
-from ..torch_files import read_tagged
+from ..torch_files import build_fitting, read_tagged
 from .config import PART_WIDTHS, NeuralBodyConfig
 from .global_motion import GlobalMotionNet
 from .transformer import MaskedGestureTransformer
@@ -81,8 +81,10 @@ def read_checkpoint(path: str | Path) -> dict:
     return payload
 
 
-def model_from_payload(payload: dict, device: str = "cpu") -> NeuralBodyModel:
-    model = NeuralBodyModel(NeuralBodyConfig.from_dict(payload["config"]))
+def model_from_payload(payload: dict, device: str = "cpu", name: str = "the body checkpoint") -> NeuralBodyModel:
+    config = NeuralBodyConfig.from_dict(payload["config"])
+    model = build_fitting(lambda: NeuralBodyModel(config), payload.get("model"), name, "body checkpoint",
+                          "python -m backend train-body")
     model.load_state_dict(payload["model"])
     return model.to(device).eval()
 
@@ -90,4 +92,4 @@ def model_from_payload(payload: dict, device: str = "cpu") -> NeuralBodyModel:
 def load_checkpoint(path: str | Path, device: str = "cpu") -> tuple[NeuralBodyModel, dict]:
     """→ (model in eval mode on `device`, payload)."""
     payload = read_checkpoint(path)
-    return model_from_payload(payload, device), payload
+    return model_from_payload(payload, device, Path(path).name), payload

@@ -164,13 +164,15 @@ def save_checkpoint(path: str | Path, model: NeuralFaceModel, style_names: list[
 def load_checkpoint(path: str | Path, device: str = "cpu") -> tuple[NeuralFaceModel, dict]:
     """Rebuild the model from a checkpoint (never unpickles code: weights_only=True). → (model in eval mode, payload)."""
     from ...errors import UserError
-    from ..torch_files import read_tagged
+    from ..torch_files import build_fitting, read_tagged
 
     path = Path(path)
     payload = read_tagged(path, CHECKPOINT_FORMAT, "face checkpoint", "python -m backend train-face", device)
     if list(payload.get("channels", [])) != list(SPEECH_CHANNELS):
         raise UserError(f"{path.name} drives different ARKit channels than this version of Orator")
-    model = NeuralFaceModel(FaceModelConfig.from_dict(payload["config"]))
+    config = FaceModelConfig.from_dict(payload["config"])
+    model = build_fitting(lambda: NeuralFaceModel(config), payload.get("state_dict"), path.name,
+                          "face checkpoint", "python -m backend train-face")
     try:
         model.load_state_dict(payload["state_dict"])
     except (RuntimeError, KeyError) as exc:
