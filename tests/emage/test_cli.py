@@ -3,6 +3,7 @@ before any audio is analysed; the normal path writes Orator's usual outputs."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
@@ -62,15 +63,18 @@ def run_cli(capsys):
     return run
 
 
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "LJ001-0001.wav"
+
+
 def test_bad_folder_is_one_line_exit_2_before_the_audio(tmp_path, run_cli):
-    """The audio path does not even exist: the folder's problem must be what is reported."""
+    """A real recording: the folder's problem is reported before the audio is analysed."""
     folder = golden_folder_with(tmp_path / "m", "bin")
     state = torch.load(GOLDEN / "weights" / "pytorch_model.bin", weights_only=True)
     state["face_out_proj.weight"] = state["face_out_proj.weight"].t().contiguous()
     (folder / "pytorch_model.bin").unlink()
     torch.save(state, folder / "pytorch_model.bin")
     for extra in ([], ["--raw"]):
-        r = run_cli("generate", str(tmp_path / "missing.wav"), "-o", str(tmp_path / "o"), "--engine", "emage",
+        r = run_cli("generate", str(SAMPLE), "-o", str(tmp_path / "o"), "--engine", "emage",
                     "--checkpoint", str(folder), *extra)
         assert r.returncode == 2, r.stderr
         lines = r.stderr.strip().splitlines()

@@ -84,7 +84,7 @@ def test_pings_answered_at_every_stage_and_cancel_within_half_a_second(worker, s
             for stage in {s for s, _ in pinger.latencies}}
     print("cancel latency", {k: round(v, 3) for k, v in cancel_latency.items()}, "max pong by stage", slow)
     assert all(v <= LIMIT_S for v in cancel_latency.values()), cancel_latency
-    assert len(pinger.latencies) > 50
+    assert len(pinger.latencies) > 30  # ≥ 3 s of pings (faster word recognition made the jobs shorter)
     assert all(v <= LIMIT_S for v in slow.values()), slow
 
 
