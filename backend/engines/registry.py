@@ -50,15 +50,12 @@ class NeuralFaceEngine:
         """Load the checkpoint and style now, so a bad file fails before the analysis, not after it."""
         from .device import resolve_device
         from .neural_face.engine import NeuralFaceGenerator
-        from .torch_files import check_config_types, user_file
+        from .torch_files import user_file
         device = resolve_device(options.device)
         key = (options.face_checkpoint, device)
-        with user_file(options.face_checkpoint, "face checkpoint", "python -m backend train-face"):
-            if key not in self._generators:
-                generator = NeuralFaceGenerator(options.face_checkpoint, device)
-                check_config_types(generator.model.config, Path(options.face_checkpoint or "face_generic.pt").name,
-                                   "face checkpoint", "python -m backend train-face")
-                self._generators[key] = generator
+        _load_checked(self._generators, key, lambda: NeuralFaceGenerator(options.face_checkpoint, device),
+                      options.face_checkpoint, "face_generic.pt", "face checkpoint", "python -m backend train-face",
+                      lambda generator: generator.model.config)
         if options.face_style:
             with user_file(options.face_style, "face style file", "python -m backend personalize"):
                 self._generators[key].style(options.face_style)
@@ -100,15 +97,22 @@ class NeuralBodyEngine:
         """Load the checkpoint now, so a bad file fails before the analysis, not after it."""
         from .device import resolve_device
         from .neural_body.engine import NeuralBodyGenerator
-        from .torch_files import check_config_types, user_file
         device = resolve_device(options.device)
         key = (options.checkpoint, device)
-        with user_file(options.checkpoint, "body checkpoint", "python -m backend train-body"):
-            if key not in self._generators:
-                generator = NeuralBodyGenerator(options.checkpoint, device)
-                check_config_types(generator.model.cfg, Path(options.checkpoint or "body_small.pt").name,
-                                   "body checkpoint", "python -m backend train-body")
-                self._generators[key] = generator
+        _load_checked(self._generators, key, lambda: NeuralBodyGenerator(options.checkpoint, device),
+                      options.checkpoint, "body_small.pt", "body checkpoint", "python -m backend train-body",
+                      lambda generator: generator.model.cfg)
+
+
+def _load_checked(generators: dict, key: tuple, make, path: str | None, shipped: str, kind: str,
+                  how_to_make: str, config_of) -> None:
+    """generators[key] = make() once, its config's field types checked; a damaged file is one UserError."""
+    from .torch_files import check_config_types, user_file
+    with user_file(path, kind, how_to_make):
+        if key not in generators:
+            generator = make()
+            check_config_types(config_of(generator), Path(path or shipped).name, kind, how_to_make)
+            generators[key] = generator
 
 
 def _emage_engine():
