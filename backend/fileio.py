@@ -27,25 +27,34 @@ def atomic_write(path: str | os.PathLike, binary: bool = False) -> Iterator[IO]:
         raise
 
 
-def read_matrix(path: str | os.PathLike, shape: tuple[int, int], name: str):
-    """A user's float matrix from .npy or a one-array .npz, never unpickling; UserError naming `name`
-    (e.g. "ARKit→FLAME matrix") when unreadable, of another shape or not finite. Returns float32."""
+def read_matrix(path: str | os.PathLike, shape: tuple[int, int], name: str, max_abs: float | None = None):
+    """A user's real matrix from .npy or a one-array .npz, never unpickling and never decompressing more
+    than a small matrix needs; UserError naming `name` (e.g. "ARKit→FLAME matrix") when unreadable, of
+    another shape or type, not finite, or with entries beyond max_abs. Returns float32."""
     import numpy as np
 
     from .errors import UserError
+    from .safe_npz import load_array_file, npz_declared
 
+    limit = 1 << 20  # bytes: a (52, 100) float64 is 42 kB, larger declarations are refused unread
     try:
-        data = np.load(path, allow_pickle=False)
-        if isinstance(data, np.lib.npyio.NpzFile):
-            with data:
-                if len(data.files) != 1:
-                    raise UserError(f"{path}: the npz must hold exactly one {shape} array")
-                data = data[data.files[0]]
-    except (ValueError, OSError, EOFError) as exc:
+        with open(path, "rb") as fh:
+            is_zip = fh.read(2) == b"PK"
+        if is_zip and len(npz_declared(path, limit)) != 1:
+            raise UserError(f"{path}: the npz must hold exactly one {tuple(shape)} array")
+        data = load_array_file(path, limit)
+        if isinstance(data, dict):
+            data = next(iter(data.values()))
+    except OSError as exc:
         raise UserError(f"{path}: not a readable .npy/.npz matrix ({exc.__class__.__name__})") from None
+    if not np.issubdtype(data.dtype, np.number) or np.issubdtype(data.dtype, np.complexfloating):
+        raise UserError(f"{path}: {name} must hold real numbers, got {data.dtype}")
     matrix = np.asarray(data, dtype=np.float32)
     if matrix.shape != tuple(shape):
         raise UserError(f"{path}: {name} must be {tuple(shape)}, got {matrix.shape}")
     if not np.all(np.isfinite(matrix)):
         raise UserError(f"{path}: {name} contains NaN or infinite values")
+    if max_abs is not None and float(np.abs(matrix).max()) > max_abs:
+        raise UserError(f"{path}: {name} entries reach {float(np.abs(matrix).max()):.3g}; expected a few units "
+                        f"(limit {max_abs:g}) — check its scale")
     return matrix

@@ -15,7 +15,7 @@ from . import __version__
 from .analysis import SpeechAnalysis
 from .errors import UserError
 from .face_joints import eye_rotations_from_arkit, head_and_eye_angles, jaw_rotation_from_arkit
-from .fileio import atomic_write
+from .fileio import atomic_write, read_matrix
 from .formats.bvh import write_bvh
 from .formats.livelink_csv import write_livelink_csv
 from .formats.motion_npz import NUM_EXPRESSIONS, write_motion_npz
@@ -42,29 +42,8 @@ def take_rng(seed: int, take: int) -> np.random.Generator:
 
 def load_arkit_to_flame(path: str) -> np.ndarray:
     """A user's (52, 100) ARKit → FLAME expression matrix from .npy/.npz, never unpickling."""
-    from .safe_npz import load_array_file, npz_declared
-
-    try:
-        with open(path, "rb") as fh:
-            is_zip = fh.read(2) == b"PK"
-        if is_zip and len(npz_declared(path, 1 << 20)) != 1:
-            raise UserError(f"{path}: the npz must hold exactly one (52, 100) array")
-        data = load_array_file(path, 1 << 20)  # a (52, 100) float64 is 42 kB: larger declarations are refused
-        if isinstance(data, dict):
-            data = next(iter(data.values()))
-    except OSError as exc:
-        raise UserError(f"{path}: not a readable .npy/.npz matrix ({exc.__class__.__name__})") from None
-    if not np.issubdtype(data.dtype, np.number) or np.issubdtype(data.dtype, np.complexfloating):
-        raise UserError(f"{path}: ARKit→FLAME matrix must hold real numbers, got {data.dtype}")
-    matrix = np.asarray(data, dtype=np.float32)
-    if matrix.shape != (52, NUM_EXPRESSIONS):
-        raise UserError(f"{path}: ARKit→FLAME matrix must be (52, 100), got {matrix.shape}")
-    if not np.all(np.isfinite(matrix)):
-        raise UserError(f"{path}: ARKit→FLAME matrix contains NaN or infinite values")
-    if float(np.abs(matrix).max()) > MAX_FLAME_WEIGHT:  # 3e38 entries made `expressions` inf
-        raise UserError(f"{path}: ARKit→FLAME matrix entries reach {float(np.abs(matrix).max()):.3g}; FLAME "
-                        f"expression weights are a few units (limit {MAX_FLAME_WEIGHT:g}) — check its scale")
-    return matrix
+    # 3e38 entries made `expressions` inf: FLAME expression weights are a few units
+    return read_matrix(path, (52, NUM_EXPRESSIONS), "ARKit→FLAME matrix", max_abs=MAX_FLAME_WEIGHT)
 
 
 MAX_FLAME_WEIGHT = 1e3   # |entry| of an ARKit→FLAME matrix; 52 weights in 0..1 stay far from float32 overflow

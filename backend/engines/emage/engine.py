@@ -179,7 +179,8 @@ class EmageBodyEngine:
 def load_flame_to_arkit(path: str) -> np.ndarray:
     """A user's (100, 52) FLAME → ARKit matrix (FLAME expression × ARKit curve, Apple order), never unpickling."""
     from ...fileio import read_matrix
-    return read_matrix(path, (100, NUM_ARKIT), "FLAME→ARKit matrix (FLAME expression × ARKit curve)")
+    # ARKit weights are 0..1 and FLAME coefficients a few units: entries of 1e3 and more are a wrong scale
+    return read_matrix(path, (100, NUM_ARKIT), "FLAME→ARKit matrix (FLAME expression × ARKit curve)", max_abs=1e3)
 
 
 def face_from_flame(arkit: np.ndarray, expressions: np.ndarray, jaw: np.ndarray, matrix: np.ndarray) -> np.ndarray:
