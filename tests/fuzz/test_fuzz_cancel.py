@@ -84,7 +84,9 @@ def test_pings_answered_at_every_stage_and_cancel_within_half_a_second(worker, s
             for stage in {s for s, _ in pinger.latencies}}
     print("cancel latency", {k: round(v, 3) for k, v in cancel_latency.items()}, "max pong by stage", slow)
     assert all(v <= LIMIT_S for v in cancel_latency.values()), cancel_latency
-    assert len(pinger.latencies) > 30  # ≥ 3 s of pings (faster word recognition made the jobs shorter)
+    # the pinger ran through the jobs: the six jobs take ~3 s on an idle machine since word recognition
+    # got faster, so the count of pings proves little; the stages they landed in do
+    assert len(pinger.latencies) >= 10 and len(set(slow) - {"queued"}) >= 4, slow
     assert all(v <= LIMIT_S for v in slow.values()), slow
 
 
