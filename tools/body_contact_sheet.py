@@ -48,15 +48,12 @@ def main(argv: list[str]) -> int:
     from importlib import import_module
 
     sys.path.insert(0, str(REPO / "tools"))
-    from checkout_addon import enable_addon_from_checkout
+    from checkout_addon import default_character_scene, enable_addon_from_checkout
 
     package = enable_addon_from_checkout()
     render = import_module(f"{package}.rigs.blender.render")
-    bpy.ops.wm.read_homefile(use_empty=True)
+    settings = default_character_scene()
     scene = bpy.context.scene
-    scene.render.fps = 30
-    bpy.ops.orator.add_character(source="DEFAULT")
-    settings = scene.orator
     settings.audio = str(conversation_wav(out / "conversation.wav"))
     settings.recognizer = "phones"
     settings.emotion, settings.seed, settings.intensity = emotion, seed, 0.7

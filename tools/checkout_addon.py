@@ -24,3 +24,13 @@ def enable_addon_from_checkout() -> str:
     if PACKAGE not in sys.modules:
         raise RuntimeError(f"the add-on did not enable from {REPO}")
     return PACKAGE
+
+
+def default_character_scene(fps: int = 30):
+    """An empty scene at `fps` with the add-on's default character added; returns the scene's Orator settings."""
+    import bpy
+
+    bpy.ops.wm.read_homefile(use_empty=True)
+    bpy.context.scene.render.fps = fps
+    bpy.ops.orator.add_character(source="DEFAULT")
+    return bpy.context.scene.orator

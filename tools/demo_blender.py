@@ -74,17 +74,13 @@ def main(argv: list[str]) -> int:
     import bpy
     from importlib import import_module
 
-    from checkout_addon import enable_addon_from_checkout
+    from checkout_addon import default_character_scene, enable_addon_from_checkout
 
     package = enable_addon_from_checkout()
     export = import_module(f"{package}.operators.export")
     render = import_module(f"{package}.rigs.blender.render")
 
-    bpy.ops.wm.read_homefile(use_empty=True)
-    scene = bpy.context.scene
-    scene.render.fps = 30
-    bpy.ops.orator.add_character(source="DEFAULT")
-    settings = scene.orator
+    settings = default_character_scene()
     settings.audio = str(SAMPLE)
     settings.transcript_file = str(TRANSCRIPT)
     started = time.perf_counter()
