@@ -18,13 +18,13 @@ SHARED = Path(os.environ.get("ORATOR_SHARED", REPO.parent / "shared"))
 SPEECH = SHARED / "data" / "speech"
 
 
-def ljspeech_transcripts() -> dict[str, str]:
-    """LJSpeech clip id → normalised transcript."""
+def ljspeech_transcripts(written: bool = False) -> dict[str, str]:
+    """LJSpeech clip id → normalised transcript (written: the text as written, digits and punctuation kept)."""
     out = {}
     for line in (SPEECH / "ljspeech" / "metadata.csv").read_text(encoding="utf-8").splitlines():
         parts = line.split("|")
         if len(parts) >= 3:
-            out[parts[0]] = parts[2]
+            out[parts[0]] = parts[1 if written else 2]
     return out
 
 

@@ -14,6 +14,8 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import resample_poly
 
+from tests.conftest import ljspeech_transcripts
+
 REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("ORATOR_SHARED", REPO.parent / "shared"))
 LJ = SHARED / "data" / "speech" / "ljspeech"
@@ -41,15 +43,6 @@ class LongSpeech:
         return " ".join(s.text for i, s in enumerate(self.sentences) if i not in skip)
 
 
-def lj_metadata() -> dict[str, str]:
-    out = {}
-    for line in (LJ / "metadata.csv").read_text(encoding="utf-8").splitlines():
-        parts = line.split("|")
-        if len(parts) >= 3:
-            out[parts[0]] = parts[1]     # the written text (digits, punctuation, casing as written)
-    return out
-
-
 _cache: dict[str, np.ndarray] = {}
 
 
@@ -66,7 +59,7 @@ def clip(clip_id: str, tempo: float = 1.0) -> np.ndarray:
 
 def long_speech(seconds: float, tempo: float = 1.0, seed: int = 0, start_clip: int = 0) -> LongSpeech:
     """≥ `seconds` of LJSpeech sentences (cycling through the 32 clips) with 0.15–0.6 s pauses between."""
-    meta = lj_metadata()
+    meta = ljspeech_transcripts(written=True)  # digits, punctuation, casing as written
     ids = sorted(p.stem for p in LJ.glob("*.wav") if p.stem in meta)
     rng = np.random.default_rng(seed)
     parts, sentences, t = [np.zeros(int(0.3 * SR), np.float32)], [], 0.3
