@@ -20,9 +20,10 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .backend.models import MODELS_DIR_ENV
+from ..backend.models import MODELS_DIR_ENV
 
-ADDON_DIR = Path(__file__).resolve().parent
+ADDON_DIR = Path(__file__).resolve().parents[1]   # the extension folder (holds backend/)
+BLENDER_PYTHON = "Blender's Python"  # the origin of the default backend Python
 PROBE_TIMEOUT_S = 60.0   # a cold start of numpy + scipy on a busy 2-core machine takes ~3 s
 
 
@@ -84,7 +85,7 @@ def resolve(chosen: str, user_dir: str | None, addon_dir: Path = ADDON_DIR) -> B
     neural = installed_site_packages(user_dir) if user_dir else None
     if neural:
         paths.append(neural)
-    return BackendPython(sys.executable, tuple(paths), "Blender's Python", models)
+    return BackendPython(sys.executable, tuple(paths), BLENDER_PYTHON, models)
 
 
 @dataclass

@@ -4,8 +4,8 @@ torch is far too large to bundle (the CPU build is a 192 MB wheel, ~700 MB insta
 preferences install it on request with the Python that runs the backend (`python -m pip install
 --target <user folder>/neural/site-packages`), from PyTorch's CPU or CUDA index or from a folder of
 wheels. The install goes into a `.partial` folder that replaces the old one only when pip succeeded,
-so cancelling or failing leaves the previous state as it was. Nothing here imports bpy; the operator
-in operators/neural_setup.py polls `NeuralInstall` from a timer.
+so cancelling or failing leaves the previous state as it was. Nothing here imports bpy; the install
+operator (operators/backend_setup.py) starts a `NeuralInstall` and reads its progress from a timer.
 """
 from __future__ import annotations
 
@@ -173,7 +173,7 @@ def install_models_zip(archive: str | os.PathLike, user_dir: str | os.PathLike) 
     Only plain .pt/.md members are read and each is written by its base name, so a crafted archive
     cannot write outside the folder.
     """
-    from .backend.errors import UserError
+    from ..backend.errors import UserError
 
     target = Path(user_dir) / MODELS_DIR
     try:

@@ -10,8 +10,8 @@ import bpy
 
 from ..backend.engines.emage.checkpoint import DOWNLOAD_HINT, check_folder  # bpy- and torch-free
 from ..backend.errors import UserError
+from .preferences import abspath_setting
 
-ROOT_PACKAGE = __package__.rpartition(".")[0]
 BODY_ENGINE_ITEMS = (
     ("builtin", "Built-in", "Procedural body timed to the speech; needs no model files"),
     ("emage", "EMAGE", "The published EMAGE model (H-Liu1997/emage_audio) from your download; set its folder "
@@ -20,9 +20,7 @@ BODY_ENGINE_ITEMS = (
 
 
 def emage_folder(context) -> str:
-    addon = context.preferences.addons.get(ROOT_PACKAGE)
-    folder = getattr(addon.preferences, "emage_dir", "") if addon is not None else ""
-    return bpy.path.abspath(folder) if folder else ""
+    return abspath_setting(context, "emage_dir")
 
 
 def emage_folder_problem(folder: str) -> str:

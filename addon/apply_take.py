@@ -1,13 +1,12 @@
 """Put generated takes on a character: retarget, resample to the scene fps, key, stack takes in the NLA.
 
 Everything numeric happens before the first change to the scene; the scene changes are recorded
-and rolled back if any of them fails, so an error never leaves half a take behind.
-Takes: every take gets a muted NLA track (on the armature, and on the shape keys), the playing one
-is also the active action; the user's own animation is moved to a muted track, never edited.
+(`scene_edits.SceneEdits`) and rolled back if any of them fails, so an error never leaves half a take behind.
+Takes (`takes`): every take gets a muted NLA track, the playing one is also the active action; the
+user's own animation is moved to a muted track, never edited.
 The user's actions keep playing as keyed: bones are keyed in their own rotation mode (never changed),
 and an unmuted track under the takes holds the pose from before the first take (see
-`keep_pose_before_takes`). Each audio has one sound strip; using a take unmutes its own and mutes
-Orator's others. A generated Rigify rig is keyed on its FK controls (`rigs.rigify`).
+`keep_pose_before_takes`). A generated Rigify rig is keyed on its FK controls (`rigs.rigify`).
 """
 from __future__ import annotations
 
@@ -18,6 +17,7 @@ import bpy
 import numpy as np
 
 from ..backend.formats.motion_npz import MotionFile, read_motion_npz
+from ..backend.motion.resample import resample_linear, resample_quaternions, sample_positions
 from ..rigs.blender.pose import describe_armature
 from ..rigs.face_map import face_source, face_weights
 from ..rigs.mouth import keyed_bone_mask, mouth_mechanism
@@ -25,16 +25,10 @@ from ..rigs.retarget import RetargetedMotion, RigDescription, retarget_smplx_to_
 from ..rigs.rigify import control_take, is_generated_rig
 from ..rigs.skeletons import SkeletonMap, detect_skeleton
 from .keyframe_writer import SLOTTED_ACTIONS, TakeCurves, WrittenTake, take_channels, write_held_values, write_take
-from .resample import resample_linear, resample_quaternions, sample_positions
+from .scene_edits import SceneEdits, add_nla_track, ensure_animation_data
+from .takes import (ARMATURE_KEY, AUDIO_KEY, BODY_SLOT_KEY, FACE_ACTION_KEY, FACE_SLOT_KEY, SOUND_KEY, TAKE_KEY,
+                    next_take_number, sound_strips, stash_user_action, take_name, use_take)
 
-TAKE_KEY = "orator_take"            # action custom properties that mark and describe an Orator take
-AUDIO_KEY = "orator_audio"
-ARMATURE_KEY = "orator_armature"
-FACE_ACTION_KEY = "orator_face_action"   # legacy layout: the shape-key action's name
-SOUND_KEY = "orator_sound"               # a take's sound strip (its name); strips Orator made carry AUDIO_KEY
-BODY_SLOT_KEY = "orator_body_slot"       # slotted layout: slot identifiers
-FACE_SLOT_KEY = "orator_face_slot"
-STASH_SUFFIX = " (stashed)"
 BASE_KEY = "orator_base"                 # action tag: the values Orator's channels had before the first take
 BASE_TRACK = "Orator: pose before takes"
 
@@ -51,19 +45,17 @@ class ApplyRequest:
     add_sound: bool = True
 
 
+
 def scene_fps(scene) -> float:
     return scene.render.fps / scene.render.fps_base
 
-
-def take_name(audio_path: str, take: int) -> str:
-    """The action name of a take, e.g. 'LJ001-0001 take 1'."""
-    return f"{Path(audio_path).stem} take {take}"
 
 
 def skeleton_map(armature_obj) -> SkeletonMap:
     """The SMPL-X map of the armature's rig family (UserError when it is not a humanoid we know)."""
     rig = describe_armature(armature_obj)
     return detect_skeleton(rig.bone_names, rig.parents, armature_obj.name)
+
 
 
 def face_mesh_for(armature_obj):
@@ -84,10 +76,12 @@ def face_mesh_for(armature_obj):
     return best
 
 
+
 def face_channels(key_names) -> tuple[str, dict[int, str]]:
     """Which motion curves drive these shape keys: ('arkit' | 'oculus' | 'vrm', channel → key) from
     the ARKit curves, else ('expressions', FLAME index → key) for SMPL-X/FLAME `Exp###` keys."""
     return face_source(key_names)
+
 
 
 def take_curves(motion: MotionFile, rig: RigDescription, mapping: SkeletonMap, face: tuple[str, dict[int, str]],
@@ -115,6 +109,7 @@ def take_curves(motion: MotionFile, rig: RigDescription, mapping: SkeletonMap, f
                       frame_start=int(frame_start), switches=switches)
 
 
+
 def body_channels(rig: RigDescription, mapping: SkeletonMap, retargeted: RetargetedMotion, mouth: str):
     """(bone names, rotations (T, B, 4), root bone, root location (T, 3), switches) to key.
 
@@ -131,76 +126,11 @@ def body_channels(rig: RigDescription, mapping: SkeletonMap, retargeted: Retarge
             retargeted.root_location, ())
 
 
-class SceneEdits:
-    """Undo records of the changes made so far; `rollback()` reverts them newest first."""
-
-    def __init__(self) -> None:
-        self._undo: list = []
-
-    def record(self, undo) -> None:
-        self._undo.append(undo)
-
-    def rollback(self) -> None:
-        while self._undo:
-            undo = self._undo.pop()
-            try:
-                undo()
-            except (ReferenceError, RuntimeError):
-                pass  # the datablock is already gone
-
-
-def _ensure_animation_data(id_, edits: SceneEdits):
-    if id_.animation_data is None:
-        id_.animation_data_create()
-        edits.record(id_.animation_data_clear)
-    return id_.animation_data
-
-
-def set_active(id_, action, slot, edits: SceneEdits) -> None:
-    """Make `action` (and `slot`) what `id_` plays, remembering the previous assignment."""
-    ad = _ensure_animation_data(id_, edits)
-    old_action = ad.action
-    old_slot = ad.action_slot if SLOTTED_ACTIONS else None
-
-    def restore():
-        ad.action = old_action
-        if SLOTTED_ACTIONS and old_slot is not None:
-            ad.action_slot = old_slot
-    edits.record(restore)
-    ad.action = action
-    if SLOTTED_ACTIONS and action is not None and slot is not None:
-        ad.action_slot = slot
-
-
-def add_nla_track(id_, name: str, action, slot, frame_start: int, edits: SceneEdits, mute: bool = True):
-    """A new NLA track on `id_` with one strip of `action` (its `slot`) from `frame_start`; muted by default."""
-    ad = _ensure_animation_data(id_, edits)
-    track = ad.nla_tracks.new()
-    edits.record(lambda: ad.nla_tracks.remove(track))
-    track.name = name
-    strip = track.strips.new(name, int(frame_start), action)
-    if SLOTTED_ACTIONS and slot is not None:
-        strip.action_slot = slot
-    track.mute = mute
-    return track
-
-
-def stash_user_action(id_, edits: SceneEdits) -> None:
-    """Move a non-Orator active action to a muted NLA track (the action itself is not touched)."""
-    ad = id_.animation_data
-    if ad is None or ad.action is None:
-        return
-    action = ad.action
-    if TAKE_KEY in action:
-        return  # takes always have their own track already
-    slot = ad.action_slot if SLOTTED_ACTIONS else None
-    add_nla_track(id_, action.name + STASH_SUFFIX, action, slot, int(action.frame_range[0]), edits)
-    set_active(id_, None, None, edits)
-
 
 def _current_value(id_, path: str, index: int) -> float:
     value = id_.path_resolve(path)
     return float(value[index]) if hasattr(value, "__len__") else float(value)
+
 
 
 def keep_pose_before_takes(id_, channels, frame: int, edits: SceneEdits) -> None:
@@ -211,7 +141,7 @@ def keep_pose_before_takes(id_, channels, frame: int, edits: SceneEdits) -> None
 
     channels: (data path, array index, group). Not made when the user plays NLA tracks of their own
     (the base track would sit above them)."""
-    ad = _ensure_animation_data(id_, edits)
+    ad = ensure_animation_data(id_, edits)
     track = next((t for t in ad.nla_tracks if t.name == BASE_TRACK and t.strips
                   and t.strips[0].action is not None and BASE_KEY in t.strips[0].action), None)
     if track is None:
@@ -235,6 +165,7 @@ def keep_pose_before_takes(id_, channels, frame: int, edits: SceneEdits) -> None
         edits.record(lambda: [_remove_fcurve(action, id_, fc) for fc in made])
 
 
+
 def _base_fcurves(action, id_):
     if not SLOTTED_ACTIONS:
         return list(action.fcurves)
@@ -246,6 +177,7 @@ def _base_fcurves(action, id_):
         if bag is not None:
             out += list(bag.fcurves)
     return out
+
 
 
 def _remove_fcurve(action, id_, fc) -> None:
@@ -260,67 +192,13 @@ def _remove_fcurve(action, id_, fc) -> None:
             bag.fcurves.remove(fc)
 
 
+
 def pose_before_takes_tracks(id_) -> list:
     """The base track(s) of `keep_pose_before_takes` on this ID."""
     ad = id_.animation_data if id_ is not None else None
     return [t for t in (ad.nla_tracks if ad is not None else ())
             if t.name == BASE_TRACK and t.strips and t.strips[0].action is not None and BASE_KEY in t.strips[0].action]
 
-
-def _slot_by_identifier(action, identifier: str | None):
-    if not SLOTTED_ACTIONS or not identifier:
-        return None
-    return next((s for s in action.slots if s.identifier == identifier), None)
-
-
-def next_take_number(armature_obj, audio_path: str) -> int:
-    """Takes of one audio are numbered on across generations: 'X take 1', 'X take 2', …"""
-    numbers = [int(a[TAKE_KEY]) for a in take_actions(armature_obj)
-               if Path(str(a.get(AUDIO_KEY, ""))).stem == Path(audio_path).stem]
-    return max(numbers, default=0) + 1
-
-
-def take_actions(armature_obj) -> list:
-    """The Orator takes on this armature, in the order their tracks were made."""
-    ad = armature_obj.animation_data
-    if ad is None:
-        return []
-    found = []
-    for track in ad.nla_tracks:
-        for strip in track.strips:
-            if strip.action is not None and TAKE_KEY in strip.action and strip.action not in found:
-                found.append(strip.action)
-    return found
-
-
-def active_take(armature_obj):
-    ad = armature_obj.animation_data
-    if ad is not None and ad.action is not None and TAKE_KEY in ad.action:
-        return ad.action
-    return None
-
-
-def face_part(action):
-    """(action, slot) that carries a take's shape-key curves, or (None, None)."""
-    if SLOTTED_ACTIONS:
-        slot = _slot_by_identifier(action, action.get(FACE_SLOT_KEY))
-        return (action, slot) if slot is not None else (None, None)
-    face = bpy.data.actions.get(action.get(FACE_ACTION_KEY, ""))
-    return (face, None) if face is not None else (None, None)
-
-
-def use_take(armature_obj, mesh_obj, action, edits: SceneEdits | None = None, scene=None) -> None:
-    """Play take `action` on the armature (and its face on the mesh's shape keys), and its sound."""
-    edits = edits or SceneEdits()
-    switch_sound(scene if scene is not None else bpy.context.scene, action, edits)
-    stash_user_action(armature_obj, edits)
-    set_active(armature_obj, action, _slot_by_identifier(action, action.get(BODY_SLOT_KEY)), edits)
-    keys = mesh_obj.data.shape_keys if mesh_obj is not None else None
-    if keys is not None:
-        face, face_slot = face_part(action)
-        if face is not None:
-            stash_user_action(keys, edits)
-            set_active(keys, face, face_slot, edits)
 
 
 def in_bone_rotation_modes(curves: TakeCurves, armature_obj) -> TakeCurves:
@@ -332,31 +210,6 @@ def in_bone_rotation_modes(curves: TakeCurves, armature_obj) -> TakeCurves:
     return replace(curves, rotation_modes=modes, previous_euler=previous)
 
 
-def _sound_strips(scene):
-    editor = scene.sequence_editor
-    return editor.strips if hasattr(editor, "strips") else editor.sequences
-
-
-def orator_sound_strips(scene) -> list:
-    """The sound strips Orator added (the user's own strips are never muted or reused)."""
-    if scene.sequence_editor is None:
-        return []
-    return [s for s in _sound_strips(scene) if s.type == "SOUND" and AUDIO_KEY in s]
-
-
-def switch_sound(scene, action, edits: SceneEdits) -> None:
-    """Unmute the take's own sound strip and mute Orator's others: one recording plays at a time.
-    A take without a strip of its own (sound off) leaves the strips as they are."""
-    wanted = action.get(SOUND_KEY)
-    strips = orator_sound_strips(scene)
-    if not wanted or not any(s.name == wanted for s in strips):
-        return
-    for strip in strips:
-        mute = strip.name != wanted
-        if strip.mute != mute:
-            edits.record(lambda strip=strip, old=strip.mute: setattr(strip, "mute", old))
-            strip.mute = mute
-
 
 def add_sound_strip(scene, audio_path: str, frame_start: int, edits: SceneEdits):
     """The audio as a sound strip at frame_start: Orator's strip of that file at that frame when
@@ -366,7 +219,7 @@ def add_sound_strip(scene, audio_path: str, frame_start: int, edits: SceneEdits)
     if scene.sequence_editor is None:
         scene.sequence_editor_create()
         edits.record(scene.sequence_editor_clear)
-    strips = _sound_strips(scene)
+    strips = sound_strips(scene)
     wanted = Path(bpy.path.abspath(audio_path)).resolve()
     channels = [1]
     for s in strips:
@@ -386,6 +239,7 @@ def add_sound_strip(scene, audio_path: str, frame_start: int, edits: SceneEdits)
     sound = strip.sound
     edits.record(lambda: (strips.remove(strip), bpy.data.sounds.remove(sound) if sound.users == 0 else None))
     return strip
+
 
 
 def apply_takes(context, request: ApplyRequest) -> list:
@@ -443,6 +297,7 @@ def apply_takes(context, request: ApplyRequest) -> list:
     return [w.body_action for w in created]
 
 
+
 def _tag_take(written: WrittenTake, take: int, request: ApplyRequest, armature_obj) -> None:
     body = written.body_action
     body[TAKE_KEY] = take
@@ -457,7 +312,9 @@ def _tag_take(written: WrittenTake, take: int, request: ApplyRequest, armature_o
         written.face_action[TAKE_KEY] = take
 
 
+
 def _remove_written(written: WrittenTake) -> None:
     bpy.data.actions.remove(written.body_action)
     if written.face_action is not None and written.face_action != written.body_action:
         bpy.data.actions.remove(written.face_action)
+
