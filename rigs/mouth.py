@@ -33,7 +33,7 @@ LOWER_LIP_HM08 = (494, 493, 523, 540, 557, 574)
 def mouth_mechanism(face_source: str, face_map: dict[int, str]) -> str:
     """SHAPE_KEYS when the face channels include an ARKit jawOpen key, else JAW_BONE.
 
-    face_source/face_map: what `operators.apply_take.face_channels` returns ('arkit' or
+    face_source/face_map: what `addon.apply_take.face_channels` returns ('arkit' or
     'expressions', channel index → shape key name).
     """
     if face_source == "arkit" and arkit.ARKIT_INDEX["jawOpen"] in face_map:
