@@ -1,4 +1,5 @@
-"""Use Take: switch which take plays (every take keeps its muted NLA track; the chosen one becomes the active action)."""
+"""Use Take: switch which take plays (every take keeps its muted NLA track; the chosen one becomes the active
+action)."""
 from __future__ import annotations
 
 import bpy
