@@ -8,7 +8,7 @@ from .character import ORATOR_OT_add_character
 from .export import ORATOR_OT_export
 from .generate import ORATOR_OT_generate_from_audio
 from .takes import ORATOR_OT_use_take
-from .worker_session import shutdown_session
+from ..addon.worker_session import shutdown_session
 
 CLASSES = (ORATOR_OT_add_character, ORATOR_OT_generate_from_audio, ORATOR_OT_use_take, ORATOR_OT_export)
 

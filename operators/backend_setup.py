@@ -15,7 +15,7 @@ import bpy
 from ..backend.errors import UserError
 from ..backend_python import BackendPython, ProbeResult, forget_probes, probe_cached, probe_now, probing
 from ..neural_install import TORCH_VERSION, NeuralInstall, install_models_zip
-from .worker_session import session
+from ..addon.worker_session import session
 
 ROOT_PACKAGE = __package__.rpartition(".")[0]
 REDRAW_INTERVAL_S = 0.25

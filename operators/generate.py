@@ -24,7 +24,7 @@ from .backend_setup import check_engines_ready
 from .apply_take import ApplyRequest, apply_takes, skeleton_map
 from .body_engine import engine_options
 from .prompts import write_scene_prompts
-from .worker_session import JobState, session
+from ..addon.worker_session import JobState, session
 
 ROOT_PACKAGE = __package__.rpartition(".")[0]
 TIMER_INTERVAL_S = 0.1
@@ -116,11 +116,11 @@ def _apply_job(context, request: GenerateRequest, job: JobState) -> tuple[set, l
         if job.error_kind == "cancelled":
             return {"CANCELLED"}, reports + [({"INFO"}, "Generation cancelled")]
         return {"CANCELLED"}, reports + [({"ERROR"}, f"Orator: {job.error}")]
-    takes = job.result.get("takes", [])
+    takes = job.result.takes
     try:
         actions = apply_takes(context, ApplyRequest(
             armature_name=request.armature_name, mesh_name=request.mesh_name, audio_path=request.audio,
-            take_motion_paths=tuple(t["motion"] for t in takes), frame_start=request.frame_start,
+            take_motion_paths=tuple(t.motion for t in takes), frame_start=request.frame_start,
             add_sound=request.add_sound))
     except UserError as exc:
         return {"CANCELLED"}, reports + [({"ERROR"}, f"Orator: {exc}")]
@@ -128,7 +128,7 @@ def _apply_job(context, request: GenerateRequest, job: JobState) -> tuple[set, l
         return {"CANCELLED"}, reports + [({"ERROR"}, f"Orator: could not apply the takes: "
                                                      f"{exc.__class__.__name__}: {exc}")]
     names = ", ".join(a.name for a in actions)
-    return {"FINISHED"}, reports + [({"INFO"}, f"Orator: {names} ({job.result.get('seconds', 0):.1f} s of audio)")]
+    return {"FINISHED"}, reports + [({"INFO"}, f"Orator: {names} ({job.result.seconds:.1f} s of audio)")]
 
 
 def _set_progress(context, job: JobState | None) -> None:

@@ -30,13 +30,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .errors import UserError
-from .fileio import atomic_write
-from .options import GenerateOptions
-from .pipeline import SUMMARY_NAME
+from ..errors import UserError
+from ..fileio import atomic_write
+from ..options import GenerateOptions
+from ..summary import SUMMARY_NAME
 
 MAX_ATTEMPTS = 3  # one file, at most this many worker processes killed under it
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the whole backend package
 INSTALL_HINT = "--ray needs Ray on this machine and on every node of the cluster: pip install 'ray>=2.9'"
 
 
@@ -130,7 +130,7 @@ class OratorFileWorker:
     """One Ray actor = one process with its engines loaded once. Wrapped by ray.remote in run_on_ray."""
 
     def __init__(self) -> None:
-        from .engines.registry import EngineCache
+        from ..engines.registry import EngineCache
         self.engines = EngineCache()
         self.where = f"{socket.gethostname()}:{os.getpid()}"
 

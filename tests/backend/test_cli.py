@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from backend.cli import main, write_crash_log
+from backend.app.cli import main
+from backend.app.crash_log import write_crash_log
 from backend.formats.arkit import ARKIT_INDEX
 from backend.formats.livelink_csv import read_livelink_csv
 from backend.formats.motion_npz import read_motion_npz
