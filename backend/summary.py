@@ -96,7 +96,7 @@ class GenerationSummary:
     phone_spans: tuple[tuple[float, float, str], ...] | None = None  # (start s, end s, how the phones were found)
     raw: bool | None = None          # --raw: the network's own output
     checkpoint: str | None = None
-    weights: tuple[str, ...] | None = None
+    weights: dict[str, str] | None = None   # --raw: EMAGE part → weight file
     takes: tuple[TakeFiles, ...] = ()
     warnings: tuple[str, ...] = ()
     options: dict | None = None      # GenerateOptions fields as JSON, without the transcript
@@ -116,9 +116,9 @@ class GenerationSummary:
                 value = [take.to_json() for take in value]
             elif f.name == "phone_spans":
                 value = [list(span) for span in value]
-            elif f.name in ("warnings", "weights"):
+            elif f.name == "warnings":
                 value = list(value)
-            elif f.name == "options":
+            elif f.name in ("options", "weights"):
                 value = dict(value)
             out[f.name] = value
         return out
@@ -136,6 +136,9 @@ class GenerationSummary:
             spans = tuple((s[0], s[1], s[2]) for s in spans)
         takes = _want(obj, "takes", list)
         options = _want(obj, "options", dict, True)
+        weights = _want(obj, "weights", dict, True)
+        if weights is not None and not all(isinstance(v, str) for v in weights.values()):
+            raise SummaryError("summary: 'weights' must map parts to file paths")
         return cls(
             orator_version=_want(obj, "orator_version", str), audio=_want(obj, "audio", str),
             output_dir=_want(obj, "output_dir", str), seconds=_want(obj, "seconds", number),
@@ -145,7 +148,7 @@ class GenerationSummary:
             hand_mean=_want(obj, "hand_mean", str, True), phone_source=_want(obj, "phone_source", str, True),
             phone_count=_want(obj, "phone_count", int, True), phone_spans=spans,
             raw=_want(obj, "raw", bool, True), checkpoint=_want(obj, "checkpoint", str, True),
-            weights=_strings(obj, "weights", True), takes=tuple(TakeFiles.from_json(t) for t in takes),
+            weights=None if weights is None else dict(weights), takes=tuple(TakeFiles.from_json(t) for t in takes),
             warnings=_strings(obj, "warnings"), options=None if options is None else dict(options),
             elapsed_s=_want(obj, "elapsed_s", number, True))
 

@@ -177,7 +177,7 @@ class ProgressEvent(Message):
     def validate(self) -> None:
         _check(self, "id", _is_id(self.id), "a printable id")
         ok = isinstance(self.fraction, (int, float)) and not isinstance(self.fraction, bool) \
-            and math.isfinite(self.fraction) and 0.0 <= self.fraction <= 1.0
+            and math.isfinite(self.fraction) and 0.0 <= round(self.fraction, 4) <= 1.0  # 1 + 2e-16 from sub ranges is 1
         _check(self, "fraction", ok, "a number in 0..1")
         object.__setattr__(self, "fraction", round(float(self.fraction), 4))
         _check(self, "stage", _is_text(self.stage), "a stage name")
