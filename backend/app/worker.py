@@ -81,6 +81,10 @@ class Worker:
                 return
             try:
                 self._run_one(job)
+            except InvalidMessage as exc:  # a bug of ours (an event off the vocabulary): the job fails, loudly
+                from .crash_log import write_crash_log
+                log = write_crash_log(exc)
+                self.emit(ErrorEvent(job.request.id, "internal", f"{exc.__class__.__name__}: {exc}", str(log)))
             finally:
                 with self.lock:
                     self.active.pop(job.request.id, None)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 
@@ -128,3 +129,25 @@ def test_summary_round_trips_through_its_file(tmp_path):
     (tmp_path / "summary.json").write_text(SUMMARY.dumps(), encoding="utf-8")
     assert GenerationSummary.read(tmp_path) == SUMMARY
     assert SUMMARY.files() == ("/o/take_1/motion.npz", "/o/take_1/face_arkit.csv", "/o/take_1/motion.bvh")
+
+
+def test_a_job_whose_event_breaks_the_vocabulary_fails_as_an_internal_error(monkeypatch, tmp_path):
+    # No real engine emits a bad event, so one is made: a summary whose warning is not text. The job
+    # process must answer for the job (internal error + crash log), not lose its job thread and hang.
+    from dataclasses import replace
+
+    import backend.pipeline as pipeline
+    from backend.app.worker import Worker
+
+    monkeypatch.setattr(pipeline, "run_generate", lambda *args, **kwargs: replace(SUMMARY, warnings=(5,)))
+    monkeypatch.setenv("ORATOR_LOG_DIR", str(tmp_path))
+    out = io.StringIO()
+    worker = Worker(EventWriter(out))
+    worker.thread.start()
+    worker.submit(GenerateRequest("j", str(tmp_path / "a.wav"), str(tmp_path / "o")))
+    worker.jobs.put(None)
+    worker.thread.join(30)
+    events = [parse_event(line) for line in out.getvalue().splitlines()]
+    assert len(events) == 1 and isinstance(events[0], ErrorEvent), events
+    assert events[0].kind == "internal" and "WarningEvent.message" in events[0].message
+    assert events[0].log and Path(events[0].log).parent == tmp_path
