@@ -49,7 +49,7 @@ def pytest_configure(config):
     """bpy fixes its user folders when it is first imported, which can happen while tests are collected
     (tests/rigs/test_default_character_blender.py imports it at the top): without a private HOME by then,
     every run installed the extension into the real ~/.config/blender, shared by concurrent runs (seen: a
-    worker started from a copy another run was replacing, `No module named 'backend.ipc.protocol'`)."""
+    worker started from a copy another run was replacing, `No module named 'backend.protocol'`)."""
     import tempfile
 
     config._orator_home = os.environ.get("HOME")

@@ -2,7 +2,7 @@
 
 One bad file never stops the batch; finished outputs (their summary.json exists and records the same
 options) are skipped, outputs made with other options are redone. Both ways of running — local processes
-here, Ray actors in batch_ray.py — run `_generate_one` per file and end in the same report and the same
+here, Ray actors in batch_ray.py — run `batch_file.generate_file` per file and end in the same report and the same
 manifest (MANIFEST_NAME in OUT, one row per input). Pool processes die with the batch (PR_SET_PDEATHSIG)
 and ignore Ctrl-C: SIGINT/SIGTERM of the batch kill them and it exits 130 at once.
 """
@@ -16,7 +16,7 @@ import signal
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -25,6 +25,7 @@ from ..fileio import atomic_write
 from ..options import GenerateOptions
 from ..subprocesses import die_with_parent
 from ..summary import GenerationSummary
+from .batch_file import FileRecord, generate_file
 
 if TYPE_CHECKING:
     from .batch_ray import RaySettings
@@ -38,7 +39,7 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".au
 @dataclass(frozen=True)
 class BatchReport:
     """What one `batch` run did: what `batch --json` prints (to_json, keys in this order). `failures` are the
-    failed files' manifest records (dicts with the MANIFEST_FIELDS they have), sorted by audio path."""
+    failed files' records, sorted by audio path."""
 
     input_dir: str
     output_dir: str
@@ -47,18 +48,18 @@ class BatchReport:
     skipped: int      # finished earlier with the same options
     redone: int       # finished earlier with other options, generated again
     failed: int
-    failures: tuple[dict, ...]
+    failures: tuple[FileRecord, ...]
     manifest: str     # OUT/manifest.csv
     elapsed_s: float
 
     def to_json(self) -> dict:
         out = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        out["failures"] = [dict(record) for record in self.failures]
+        out["failures"] = [record.to_json() for record in self.failures]
         return out
 
     @classmethod
     def from_json(cls, obj: dict) -> "BatchReport":
-        return cls(**{**obj, "failures": tuple(dict(r) for r in obj["failures"])})
+        return cls(**{**obj, "failures": tuple(FileRecord.from_json(r) for r in obj["failures"])})
 
 
 def find_audio_files(folder: Path) -> list[Path]:
@@ -115,58 +116,38 @@ def sidecar_transcript(audio: Path) -> str | None:
     return None
 
 
-def _generate_one(audio: str, out_dir: str, options: GenerateOptions, engines=None) -> dict:
-    """Runs in a child process or a Ray actor (which passes its EngineCache, so engines load once per
-    process). Returns a status record instead of raising, so the batch goes on."""
-    from .crash_log import write_crash_log
-    from ..pipeline import run_generate
-
-    cpu = time.process_time()
-    try:
-        summary = run_generate(audio, out_dir, options, engines=engines)
-        return {"audio": audio, "output": out_dir, "status": "done", "seconds": summary.seconds,
-                "elapsed_s": summary.elapsed_s, "cpu_s": round(time.process_time() - cpu, 3),
-                "warnings": list(summary.warnings)}
-    except UserError as exc:
-        return {"audio": audio, "output": out_dir, "status": "failed", "error": str(exc)}
-    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
-        log = write_crash_log(exc)
-        return {"audio": audio, "output": out_dir, "status": "failed",
-                "error": f"internal error {exc.__class__.__name__}: {exc}", "log": str(log)}
-
-
-def skipped_record(audio: Path, target: Path) -> dict:
+def skipped_record(audio: Path, target: Path) -> FileRecord:
     """A finished output from an earlier run, as a manifest row (seconds and warnings from its summary)."""
-    record = {"audio": str(audio), "output": str(target), "status": "skipped"}
+    record = FileRecord(str(audio), str(target), "skipped")
     try:
         summary = GenerationSummary.read(target)
-        record.update(seconds=summary.seconds, elapsed_s=summary.elapsed_s, warnings=list(summary.warnings))
     except (OSError, ValueError):
-        pass  # the summary exists (that is what "finished" means); an unreadable one only loses these columns
-    return record
+        return record  # the summary exists (that is what "finished" means); an unreadable one only loses columns
+    return replace(record, seconds=summary.seconds, elapsed_s=summary.elapsed_s, warnings=summary.warnings)
 
 
-def write_manifest(out_dir: Path, records: list[dict]) -> Path:
+def write_manifest(out_dir: Path, records: list[FileRecord]) -> Path:
     """OUT/manifest.csv, one row per input sorted by path; warnings joined with ' | '. Written atomically."""
     path = out_dir / MANIFEST_NAME
     try:
         with atomic_write(path) as fh:
             writer = csv.DictWriter(fh, fieldnames=MANIFEST_FIELDS, extrasaction="ignore")
             writer.writeheader()
-            for record in sorted(records, key=lambda r: r["audio"]):
-                row = {k: record.get(k, "") for k in MANIFEST_FIELDS}
-                row["warnings"] = " | ".join(record.get("warnings") or [])
-                row["attempts"] = record.get("attempts", 1 if record["status"] != "skipped" else "")
+            for record in sorted(records, key=lambda r: r.audio):
+                row = {k: getattr(record, k) for k in MANIFEST_FIELDS}
+                row["warnings"] = " | ".join(record.warnings)
+                if record.attempts is None:
+                    row["attempts"] = 1 if record.status != "skipped" else ""
                 writer.writerow({k: "" if v is None else v for k, v in row.items()})
     except OSError as exc:
         raise UserError(f"cannot write the batch manifest {path}: {exc.strerror or exc}") from None
     return path
 
 
-def describe(record: dict) -> str:
+def describe(record: FileRecord) -> str:
     """One line per finished file for people (stderr, above the progress bar)."""
-    detail = record.get("error", f"{record.get('seconds', 0):.1f} s of audio")
-    return f"{record['status']}: {record['audio']} ({detail})"
+    detail = record.error if record.error is not None else f"{record.seconds or 0:.1f} s of audio"
+    return f"{record.status}: {record.audio} ({detail})"
 
 
 def run_batch(in_dir: Path, out_dir: Path, options: GenerateOptions, workers: int = 1,
@@ -200,7 +181,6 @@ def run_batch(in_dir: Path, out_dir: Path, options: GenerateOptions, workers: in
             redone += 1  # made with other options: generate replaces that result
         opts = options
         if sidecar_transcripts:
-            from dataclasses import replace
             opts = replace(options, transcript=sidecar_transcript(audio))
         todo.append((str(audio), str(target), opts))
     results = []
@@ -216,7 +196,7 @@ def run_batch(in_dir: Path, out_dir: Path, options: GenerateOptions, workers: in
         in_main = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGTERM, _interrupt) if in_main else None
         try:
-            futures = [pool.submit(_generate_one, *item) for item in todo]
+            futures = [pool.submit(generate_file, *item) for item in todo]
             for future in as_completed(futures):
                 record = future.result()
                 results.append(record)
@@ -236,8 +216,8 @@ def run_batch(in_dir: Path, out_dir: Path, options: GenerateOptions, workers: in
             if in_main:
                 signal.signal(signal.SIGTERM, previous)
     manifest = write_manifest(out_dir, finished + results)
-    failures = sorted((r for r in results if r["status"] == "failed"), key=lambda r: r["audio"])
+    failures = sorted((r for r in results if r.status == "failed"), key=lambda r: r.audio)
     return BatchReport(input_dir=str(in_dir), output_dir=str(out_dir), files=len(files),
-                       done=sum(r["status"] == "done" for r in results), skipped=skipped, redone=redone,
+                       done=sum(r.status == "done" for r in results), skipped=skipped, redone=redone,
                        failed=len(failures), failures=tuple(failures), manifest=str(manifest),
                        elapsed_s=round(time.perf_counter() - started, 3))

@@ -151,3 +151,17 @@ def test_a_job_whose_event_breaks_the_vocabulary_fails_as_an_internal_error(monk
     assert len(events) == 1 and isinstance(events[0], ErrorEvent), events
     assert events[0].kind == "internal" and "WarningEvent.message" in events[0].message
     assert events[0].log and Path(events[0].log).parent == tmp_path
+
+
+def test_the_batch_report_keeps_its_json_shape():
+    from backend.app.batch import BatchReport
+    from backend.app.batch_file import FileRecord
+
+    failure = FileRecord("/in/b.wav", "/out/b", "failed", error="cannot read b.wav as audio", worker="h:1", attempts=2)
+    report = BatchReport("/in", "/out", 2, 1, 0, 0, 1, (failure,), "/out/manifest.csv", 4.7)
+    obj = json.loads(json.dumps(report.to_json()))
+    assert list(obj) == ["input_dir", "output_dir", "files", "done", "skipped", "redone", "failed", "failures",
+                         "manifest", "elapsed_s"]
+    assert obj["failures"] == [{"audio": "/in/b.wav", "output": "/out/b", "status": "failed",
+                                "error": "cannot read b.wav as audio", "worker": "h:1", "attempts": 2}]
+    assert BatchReport.from_json(obj) == report
