@@ -19,7 +19,7 @@ def register() -> None:
 def unregister() -> None:
     from . import operators, panels
     from .addon import backend_status, properties
-    from .operators.worker_session import shutdown_session
+    from .addon.worker_session import shutdown_session
 
     panels.unregister()
     backend_status.shutdown()

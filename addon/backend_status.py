@@ -12,7 +12,7 @@ from pathlib import Path
 import bpy
 
 from ..backend.errors import UserError
-from ..operators.worker_session import session
+from .worker_session import session
 from .backend_python import (BLENDER_PYTHON, BackendPython, ProbeResult, forget_probes, probe_cached, probe_now,
                              probing)
 from .neural_install import NeuralInstall, install_models_zip

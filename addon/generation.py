@@ -16,7 +16,7 @@ import bpy
 
 from ..backend.errors import UserError
 from ..backend.options import GenerateOptions
-from ..operators.worker_session import JobState
+from .worker_session import JobState
 from .apply_take import ApplyRequest, apply_takes, skeleton_map
 from .backend_status import check_engines_ready
 from .body_engine import engine_options
@@ -105,11 +105,11 @@ def _apply_job(context, request: GenerateRequest, job: JobState) -> tuple[set, l
         if job.error_kind == "cancelled":
             return {"CANCELLED"}, reports + [({"INFO"}, "Generation cancelled")]
         return {"CANCELLED"}, reports + [({"ERROR"}, f"Orator: {job.error}")]
-    takes = job.result.get("takes", [])
+    takes = job.result.takes
     try:
         actions = apply_takes(context, ApplyRequest(
             armature_name=request.armature_name, mesh_name=request.mesh_name, audio_path=request.audio,
-            take_motion_paths=tuple(t["motion"] for t in takes), frame_start=request.frame_start,
+            take_motion_paths=tuple(t.motion for t in takes), frame_start=request.frame_start,
             add_sound=request.add_sound))
     except UserError as exc:
         return {"CANCELLED"}, reports + [({"ERROR"}, f"Orator: {exc}")]
@@ -117,7 +117,7 @@ def _apply_job(context, request: GenerateRequest, job: JobState) -> tuple[set, l
         return {"CANCELLED"}, reports + [({"ERROR"}, f"Orator: could not apply the takes: "
                                                      f"{exc.__class__.__name__}: {exc}")]
     names = ", ".join(a.name for a in actions)
-    return {"FINISHED"}, reports + [({"INFO"}, f"Orator: {names} ({job.result.get('seconds', 0):.1f} s of audio)")]
+    return {"FINISHED"}, reports + [({"INFO"}, f"Orator: {names} ({job.result.seconds:.1f} s of audio)")]
 
 
 def set_progress(context, job: JobState | None) -> None:

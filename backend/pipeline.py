@@ -23,8 +23,7 @@ from .options import GenerateOptions
 from .performance import Performance
 from .progress import JobControl
 from .prompts import apply_prompts, check_prompt_frames, read_prompts
-
-SUMMARY_NAME = "summary.json"  # written last: its presence marks a finished output folder
+from .summary import SUMMARY_NAME, GenerationSummary, TakeFiles
 
 
 @dataclass
@@ -172,7 +171,7 @@ def take_dir(out_dir: Path, take: int, takes: int) -> Path:
 
 
 def write_generation(gen: Generation, out_dir: str | Path, options: GenerateOptions,
-                     control: JobControl | None = None, started: float | None = None) -> dict:
+                     control: JobControl | None = None, started: float | None = None) -> GenerationSummary:
     """Write each take's motion.npz + face_arkit.csv (+ motion.bvh), then summary.json; return the summary."""
     control = control or JobControl()
     out_dir = prepare_output_dir(out_dir)
@@ -195,50 +194,38 @@ def write_generation(gen: Generation, out_dir: str | Path, options: GenerateOpti
         control.check()
         k = perf.meta["take"]
         folder = take_dir(out_dir, k, len(gen.takes))
-        entry = {"take": k,
-                 "motion": str(write_motion_npz(folder / "motion.npz", perf.poses, perf.trans, perf.arkit,
-                                                expressions=expressions, fps=perf.fps,
-                                                hand_mean=npz_hand_mean, hand_mean_source=hand_mean_source)),
-                 "face_csv": str(write_livelink_csv(folder / "face_arkit.csv", perf.arkit,
-                                                    head_and_eye_angles(perf.poses), fps=perf.fps))}
+        motion = write_motion_npz(folder / "motion.npz", perf.poses, perf.trans, perf.arkit,
+                                  expressions=expressions, fps=perf.fps,
+                                  hand_mean=npz_hand_mean, hand_mean_source=hand_mean_source)
+        face_csv = write_livelink_csv(folder / "face_arkit.csv", perf.arkit, head_and_eye_angles(perf.poses),
+                                      fps=perf.fps)
+        face_format_csv = bvh = None
         if options.face_format != "arkit":
             from .formats.face_formats import face_curves, write_face_csv
-            entry["face_format_csv"] = str(write_face_csv(folder / f"face_{options.face_format}.csv",
-                                                          *face_curves(perf.arkit, options.face_format), perf.fps))
+            face_format_csv = str(write_face_csv(folder / f"face_{options.face_format}.csv",
+                                                 *face_curves(perf.arkit, options.face_format), perf.fps))
         if options.bvh:
-            entry["bvh"] = str(write_bvh(folder / "motion.bvh", perf.poses, perf.trans, perf.fps, hand_mean))
-        take_entries.append(entry)
+            bvh = str(write_bvh(folder / "motion.bvh", perf.poses, perf.trans, perf.fps, hand_mean))
+        take_entries.append(TakeFiles(k, str(motion), str(face_csv), face_format_csv, bvh))
     a = gen.analysis
-    summary = {
-        "orator_version": __version__,
-        "audio": str(gen.audio_path),
-        "output_dir": str(out_dir),
-        "seconds": round(gen.duration, 4),
-        "frames": a.n_frames,
-        "fps": a.fps,
-        "engine": options.engine,
-        "face_engine": options.face_engine,
-        "seed": options.seed,
-        "emotion": options.emotion,
-        "intensity": options.intensity,
-        "hand_mean": hand_mean_source,  # which mean hand motion.npz fingers are relative to
-        "phone_source": a.phone_source,
-        "phone_count": sum(p.label != "SIL" for p in a.phones),
-        "phone_spans": [[round(t0, 2), round(t1, 2), how] for t0, t1, how in a.phone_spans],
-        "takes": take_entries,
-        "warnings": list(a.warnings),
-        "options": {k: v for k, v in asdict(options).items() if k != "transcript"},
-    }
-    if started is not None:
-        summary["elapsed_s"] = round(time.perf_counter() - started, 3)
+    summary = GenerationSummary(
+        orator_version=__version__, audio=str(gen.audio_path), output_dir=str(out_dir),
+        seconds=round(gen.duration, 4), frames=a.n_frames, fps=a.fps, engine=options.engine,
+        face_engine=options.face_engine, seed=options.seed, emotion=options.emotion, intensity=options.intensity,
+        hand_mean=hand_mean_source, phone_source=a.phone_source,
+        phone_count=sum(p.label != "SIL" for p in a.phones),
+        phone_spans=tuple((round(t0, 2), round(t1, 2), how) for t0, t1, how in a.phone_spans),
+        takes=tuple(take_entries), warnings=tuple(a.warnings),
+        options={k: v for k, v in asdict(options).items() if k != "transcript"},
+        elapsed_s=None if started is None else round(time.perf_counter() - started, 3))
     with atomic_write(out_dir / SUMMARY_NAME) as fh:
-        json.dump(summary, fh, indent=2)
+        json.dump(summary.to_json(), fh, indent=2)
     control.report(1.0, "done")
     return summary
 
 
 def run_generate(audio_path: str | Path, out_dir: str | Path, options: GenerateOptions,
-                 control: JobControl | None = None, engines=None) -> dict:
+                 control: JobControl | None = None, engines=None) -> GenerationSummary:
     """Generate and write; returns the summary (what `--json` prints and the worker's `done` carries)."""
     started = time.perf_counter()
     control = control or JobControl()
@@ -249,7 +236,7 @@ def run_generate(audio_path: str | Path, out_dir: str | Path, options: GenerateO
         probe_audio(audio_path)  # a damaged header fails before engines, checkpoints and prompts load
         if options.raw:  # EMAGE's own result as the official code writes it (backend/engines/emage/raw.py)
             from .engines.emage.engine import run_raw
-            return run_raw(audio_path, out_dir, options, control)
+            return GenerationSummary.from_json(run_raw(audio_path, out_dir, options, control))
         if options.arkit_to_flame:
             load_arkit_to_flame(options.arkit_to_flame)  # a bad matrix fails now, not after the analysis
         gen = generate(audio_path, options, control.sub(0.0, 0.95), engines)

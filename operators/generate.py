@@ -12,7 +12,7 @@ import bpy
 
 from ..addon.generation import GenerateRequest, finish_job, read_request, set_progress
 from ..backend.errors import UserError
-from .worker_session import JobState, session
+from ..addon.worker_session import JobState, session
 
 TIMER_INTERVAL_S = 0.1
 

@@ -63,7 +63,7 @@ def test_manifest_validates_and_package_leaves_out_dev_files(extension_zip):
     assert run.returncode == 0, run.stdout + run.stderr
     names = zipfile.ZipFile(extension_zip).namelist()
     assert "blender_manifest.toml" in names and "addon/keyframe_writer.py" in names
-    assert "backend/worker.py" in names and "rigs/default_character/default_character.npz" in names
+    assert "backend/app/worker.py" in names and "rigs/default_character/default_character.npz" in names
     assert "LICENSE" in names  # the GPL's full text travels with the code the manifest licenses under it
     assert b"GNU GENERAL PUBLIC LICENSE" in zipfile.ZipFile(extension_zip).read("LICENSE")
     for excluded in ("tests/", "tools/", "benchmarks/", "samples/", ".venv/", ".ci/", ".git/"):
@@ -219,7 +219,7 @@ def test_user_animation_is_kept_untouched(addon, clip):
 def test_failed_job_reports_once_and_leaves_scene_unchanged(addon, tmp_path, clip):
     import bpy
 
-    from bl_ext.user_default.orator.operators.worker_session import session
+    from bl_ext.user_default.orator.addon.worker_session import session
 
     arm, mesh = fresh_character(addon)
     not_audio = tmp_path / "notes.wav"

@@ -10,9 +10,6 @@ from pathlib import Path
 from .conftest import REPO
 
 LAYERS = ("addon", "operators", "panels")   # bottom to top
-# w3 (issue 18) moves operators/worker_session.py to addon/worker_session.py; until that lands, the add-on
-# logic reaches the worker session there.
-NOT_YET_MOVED = {"operators.worker_session"}
 
 
 def project_imports(path: Path) -> set[str]:
@@ -38,7 +35,6 @@ def test_each_layer_imports_only_layers_below_it():
         above = LAYERS[i + 1:]
         for path in modules(layer):
             for name in project_imports(path):
-                if name.split(".")[0] in above and not any(name.startswith(m) for m in NOT_YET_MOVED):
                     upward.append(f"{path.relative_to(REPO)} imports {name}")
     assert not upward, upward
 
@@ -57,7 +53,7 @@ def test_operators_hold_only_operator_classes():
     """operators/: Operator classes and their registration; logic lives in addon/."""
     extra = []
     for path in modules("operators"):
-        if path.stem in ("worker_session", "_poll"):  # w3's move (above); the shared poll check
+        if path.stem == "_poll":  # the poll check the operators share
             continue
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
             if isinstance(node, ast.ClassDef) and "bpy.types.Operator" not in _bases(node):

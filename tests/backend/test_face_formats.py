@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from backend.analysis import BILABIALS
-from backend.cli import main
+from backend.app.cli import main
 from backend.formats.face_formats import (OCULUS_VISEMES, VRM_EXPRESSIONS, arkit_to_oculus, arkit_to_vrm,
                                           face_curves)
 from backend.metrics.face import phone_frames
@@ -88,7 +88,7 @@ def test_generation_writes_face_format_csv(real_speech, tmp_path, face_format):
     gen, options = real_speech
     options = GenerateOptions(**{**options.__dict__, "face_format": face_format}).validated()
     summary = write_generation(gen, tmp_path, options)
-    path = summary["takes"][0]["face_format_csv"]
+    path = summary.takes[0].face_format_csv
     assert path.endswith(f"face_{face_format}.csv")
     rows = list(csv.reader(open(path, encoding="utf-8")))
     names = OCULUS_VISEMES if face_format == "oculus" else VRM_EXPRESSIONS

@@ -10,7 +10,7 @@ import soundfile as sf
 import torch
 
 from backend.analysis import Phone
-from backend.cli import main
+from backend.app.cli import main
 from backend.errors import UserError
 from backend.formats.arkit import ARKIT_INDEX, lip_aperture
 from backend.formats.livelink_csv import write_livelink_csv

@@ -12,7 +12,8 @@ import soundfile as sf
 
 from backend.audio.analyze import analyze_speech
 from backend.audio.io import load_audio
-from backend.client import WorkerClient
+from backend.ipc.client import WorkerClient
+from backend.ipc.protocol import DoneEvent, ErrorEvent
 from backend.engines.builtin.body import generate_body
 from backend.engines.builtin.face import generate_face
 from backend.errors import UserError
@@ -294,13 +295,13 @@ def test_worker_job_with_prompts(tmp_path, lj_clip, take):
     client.start(timeout=60)
     try:
         job = client.submit(str(lj_clip), str(tmp_path / "out"), {"seed": 3, "prompts": str(path)})
-        done = client.wait_for(lambda e: e.get("id") == job and e["event"] in ("done", "error"), 120)
-        assert done["event"] == "done", done
-        motion = read_motion_npz(done["result"]["takes"][0]["motion"])
+        done = client.wait_for(lambda e: e.id == job and isinstance(e, (DoneEvent, ErrorEvent)), 120)
+        assert isinstance(done, DoneEvent), done
+        motion = read_motion_npz(done.result.takes[0].motion)
         d = prompts.dense(motion.n_frames)
         assert geodesic(motion.poses.reshape(-1, 55, 3)[d.pose_mask], d.poses[d.pose_mask]).max() < 1e-3
         job = client.submit(str(lj_clip), str(tmp_path / "o2"), {"prompts": str(tmp_path / "missing.npz")})
-        err = client.wait_for(lambda e: e.get("id") == job and e["event"] in ("done", "error"), 60)
-        assert err["event"] == "error" and err["kind"] == "user" and "prompts file not found" in err["message"]
+        err = client.wait_for(lambda e: e.id == job and isinstance(e, (DoneEvent, ErrorEvent)), 60)
+        assert isinstance(err, ErrorEvent) and err.kind == "user" and "prompts file not found" in err.message
     finally:
         client.stop()

@@ -1,12 +1,12 @@
 """Client side of the worker protocol: start `python -m backend serve` as a child and talk over pipes.
 
 Used by the Blender add-on (polled from a modal timer, never blocking the UI) and by tests.
-bpy-free; a reader thread turns stdout lines into events so `poll()` never blocks.
+bpy-free; a reader thread turns stdout lines into typed events (backend/ipc/protocol.py) so `poll()`
+never blocks. A line that is no event goes to the stderr tail shown when the worker dies.
 """
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import queue
 import subprocess
@@ -15,9 +15,11 @@ import threading
 import time
 from pathlib import Path
 
-from .protocol import encode, generate_request
+from .protocol import (CancelRequest, DoneEvent, ErrorEvent, Event, GenerateRequest, Message, ProtocolError,
+                       ReadyEvent, ShutdownRequest, parse_event)
+from ..summary import GenerationSummary
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class WorkerError(RuntimeError):
@@ -31,17 +33,17 @@ class WorkerClient:
         self.cwd = str(cwd or REPO_ROOT)
         self.env = env
         self.proc: subprocess.Popen | None = None
-        self.events: "queue.Queue[dict]" = queue.Queue()
+        self.events: "queue.Queue[Event]" = queue.Queue()
         self._ids = itertools.count(1)
         self._reader: threading.Thread | None = None
         self._stderr_tail: list[str] = []
-        self.ready: dict | None = None
+        self.ready: ReadyEvent | None = None
 
     # lifecycle ---------------------------------------------------------------------------------
-    def start(self, timeout: float = 30.0) -> dict:
-        """Start the worker and wait for its `ready` event (returns it)."""
+    def start(self, timeout: float = 30.0) -> ReadyEvent | None:
+        """Start the worker and wait for its `ready` event (returns it; None when it already runs unready)."""
         if self.alive():
-            return self.ready or {}
+            return self.ready
         env = dict(os.environ if self.env is None else self.env)
         env["PYTHONUNBUFFERED"] = "1"
         try:
@@ -54,7 +56,7 @@ class WorkerClient:
         self._reader = threading.Thread(target=self._read_stdout, args=(self.proc,), daemon=True)
         self._reader.start()
         threading.Thread(target=self._read_stderr, args=(self.proc,), daemon=True).start()
-        event = self.wait_for(lambda e: e.get("event") == "ready", timeout)
+        event = self.wait_for(lambda e: isinstance(e, ReadyEvent), timeout)
         self.ready = event
         return event
 
@@ -67,7 +69,7 @@ class WorkerClient:
             return
         if self.alive():
             try:
-                self.send({"type": "shutdown"})
+                self.send(ShutdownRequest())
                 self.proc.stdin.close()
             except (BrokenPipeError, OSError, ValueError):
                 pass
@@ -85,24 +87,31 @@ class WorkerClient:
         self.proc = None
 
     # messages ----------------------------------------------------------------------------------
-    def send(self, message: dict) -> None:
+    def send(self, request: Message) -> None:
+        """Send one request (a protocol Request: GenerateRequest, CancelRequest, PingRequest, ShutdownRequest)."""
+        if not isinstance(request, Message) or request.TAG != "type":
+            raise TypeError(f"send() takes a protocol request, not {type(request).__name__}")
+        self.send_line(request.line())
+
+    def send_line(self, line: str) -> None:
+        """Send one raw line as it is (for tests of what the worker does with a bad one)."""
         if not self.alive():
             raise WorkerError(self._death_message())
         try:
-            self.proc.stdin.write(encode(message))
+            self.proc.stdin.write(line if line.endswith("\n") else line + "\n")
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError) as exc:
             raise WorkerError(f"the backend worker closed its input: {exc}") from None
 
     def submit(self, audio: str, output_dir: str, options: dict | None = None, job_id: str | None = None) -> str:
         job_id = job_id or f"job-{next(self._ids)}"
-        self.send(generate_request(job_id, str(audio), str(output_dir), options))
+        self.send(GenerateRequest(job_id, str(audio), str(output_dir), dict(options or {})))
         return job_id
 
     def cancel(self, job_id: str) -> None:
-        self.send({"type": "cancel", "id": job_id})
+        self.send(CancelRequest(job_id))
 
-    def poll(self) -> list[dict]:
+    def poll(self) -> list[Event]:
         """All events received so far, without blocking."""
         out = []
         while True:
@@ -111,7 +120,7 @@ class WorkerClient:
             except queue.Empty:
                 return out
 
-    def wait_for(self, predicate, timeout: float) -> dict:
+    def wait_for(self, predicate, timeout: float) -> Event:
         """Block until an event matching `predicate` arrives (other events are dropped)."""
         deadline = time.monotonic() + timeout
         while True:
@@ -128,19 +137,19 @@ class WorkerClient:
                 return event
 
     def run_job(self, audio: str, output_dir: str, options: dict | None = None, timeout: float = 600.0,
-                on_event=None) -> dict:
+                on_event=None) -> GenerationSummary:
         """Submit and block until done; returns the `done` result or raises WorkerError for an error event."""
         job_id = self.submit(audio, output_dir, options)
 
-        def finished(event: dict) -> bool:
+        def finished(event: Event) -> bool:
             if on_event is not None:
                 on_event(event)
-            return event.get("id") == job_id and event.get("event") in ("done", "error")
+            return event.id == job_id and isinstance(event, (DoneEvent, ErrorEvent))
 
         event = self.wait_for(finished, timeout)
-        if event["event"] == "error":
-            raise WorkerError(event["message"])
-        return event["result"]
+        if isinstance(event, ErrorEvent):
+            raise WorkerError(event.message)
+        return event.result
 
     # internals ---------------------------------------------------------------------------------
     def _read_stdout(self, proc: subprocess.Popen) -> None:
@@ -149,9 +158,10 @@ class WorkerClient:
             if not line:
                 continue
             try:
-                self.events.put(json.loads(line))
-            except json.JSONDecodeError:
-                self._stderr_tail.append(f"(stdout) {line}")
+                self.events.put(parse_event(line))
+            except ProtocolError as exc:
+                self._stderr_tail.append(f"(stdout) {line[:200]} [{exc}]")
+                del self._stderr_tail[:-20]
 
     def _read_stderr(self, proc: subprocess.Popen) -> None:
         for line in proc.stderr:

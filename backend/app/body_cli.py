@@ -14,8 +14,8 @@ import os
 import sys
 from pathlib import Path
 
-from .paths import default_shared_dir
-from .errors import UserError
+from ..paths import default_shared_dir
+from ..errors import EXIT_OK, UserError
 
 # Clips kept out of the shipped model's training data, for `evaluate`.
 HELDOUT_SPEECH = ("LJ001-0030", "LJ001-0031", "LJ001-0032", "5703-47212-0000")
@@ -44,23 +44,16 @@ def shared_speech(shared: Path, heldout: bool) -> tuple[list[Path], dict[str, st
     return files, texts
 
 
-def _device(name: str) -> str:
-    import torch
-
-    if name == "cuda" and not torch.cuda.is_available():
-        raise UserError("--device cuda, but PyTorch sees no CUDA device")
-    return "cuda" if name == "cuda" or (name == "auto" and torch.cuda.is_available()) else "cpu"
-
-
 def cmd_train_body(args: argparse.Namespace) -> int:
     import torch
 
-    from .engines.neural_body.config import CONFIGS
-    from .engines.neural_body.data import build_windows, read_beat2_folder, write_builtin_dataset
-    from .engines.neural_body.train import TrainSchedule, strip_for_shipping, train_body
+    from ..engines.device import resolve_device
+    from ..engines.neural_body.config import CONFIGS
+    from ..engines.neural_body.data import build_windows, read_beat2_folder, write_builtin_dataset
+    from ..engines.neural_body.train import TrainSchedule, strip_for_shipping, train_body
 
     torch.set_num_threads(max(1, min(args.threads, os.cpu_count() or 1)))
-    device = _device(args.device)
+    device = resolve_device(args.device)
     out = Path(args.out)
     if args.data:
         data_dir = Path(args.data)
@@ -88,18 +81,18 @@ def cmd_train_body(args: argparse.Namespace) -> int:
         strip_for_shipping(out, args.ship)
         _log(f"shipping copy (no optimizer state): {args.ship}")
     print(out)
-    return 0
+    return EXIT_OK
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .metrics.evaluate import EvaluationSettings, evaluate_folder, format_report
+    from ..metrics.evaluate import EvaluationSettings, evaluate_folder, format_report
 
     engines = tuple(e.strip() for e in args.engines.split(",") if e.strip())
     settings = EvaluationSettings(seed=args.seed, fgd_steps=args.fgd_steps, takes=args.takes)
     report = evaluate_folder(Path(args.data), engines, settings, checkpoint=args.checkpoint,
                              device=args.device, log=None if args.json else _log)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
-    return 0
+    return EXIT_OK
 
 
 def register_body_commands(sub) -> None:

@@ -1,7 +1,6 @@
 """Command line: generate, batch, serve, info.
 
-Exit codes: 0 ok, 1 internal error (traceback in a log file), 2 user error (one line on stderr),
-3 batch finished with failed files, 130 cancelled.
+Exit codes: backend/errors.py (0 ok, 1 internal, 2 user error, 3 batch with failed files, 130 cancelled).
 """
 from __future__ import annotations
 
@@ -10,42 +9,13 @@ import json
 import os
 import signal
 import sys
-import tempfile
 import threading
-import time
-import traceback
 from pathlib import Path
 
-from . import __version__
-from .errors import EXIT_CANCELLED, EXIT_INTERNAL, EXIT_USER, Cancelled, UserError
-from .options import EMOTIONS, LANGUAGES, MAX_TAKES, RECOGNIZERS, GenerateOptions
-
-EXIT_BATCH_FAILURES = 3
-
-
-def log_dir() -> Path:
-    """Where internal-error tracebacks go: $ORATOR_LOG_DIR, else the user cache folder."""
-    if os.environ.get("ORATOR_LOG_DIR"):
-        return Path(os.environ["ORATOR_LOG_DIR"])
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(cache) / "orator" / "logs"
-
-
-def write_crash_log(exc: BaseException) -> Path:
-    """Save the traceback of an unexpected error; return the log path (a temp file if the cache is read-only)."""
-    text = f"orator {__version__}, {time.strftime('%Y-%m-%d %H:%M:%S')}\nargv: {sys.argv}\n\n" + \
-        "".join(traceback.format_exception(exc))
-    try:
-        folder = log_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
-        path.write_text(text, encoding="utf-8")
-    except OSError:
-        fd, name = tempfile.mkstemp(prefix="orator-crash-", suffix=".log")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        path = Path(name)
-    return path
+from .. import __version__
+from ..errors import EXIT_BATCH_FAILURES, EXIT_CANCELLED, EXIT_INTERNAL, EXIT_OK, EXIT_USER, Cancelled, UserError
+from .crash_log import write_crash_log
+from ..options import EMOTIONS, LANGUAGES, MAX_TAKES, RECOGNIZERS, GenerateOptions
 
 
 def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
@@ -123,8 +93,8 @@ def _interrupt(signum, frame):
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from .pipeline import run_generate
-    from .progress import GenerateProgress, JobControl
+    from ..pipeline import run_generate
+    from ..progress import GenerateProgress, JobControl
 
     options = options_from_args(args, read_transcript(args))
     if threading.current_thread() is threading.main_thread():  # SIGTERM: the same clean stop as Ctrl-C
@@ -135,20 +105,18 @@ def cmd_generate(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     if args.json:
-        print(json.dumps(summary))
+        print(json.dumps(summary.to_json()))
     else:
-        for warning in summary["warnings"]:
+        for warning in summary.warnings:
             print(f"warning: {warning}", file=sys.stderr)
-        for take in summary["takes"]:
-            for key in ("motion", "face_csv", "face_format_csv", "bvh"):  # --raw writes motion.npz only
-                if key in take:
-                    print(take[key])
-    return 0
+        for path in summary.files():  # --raw writes motion.npz only
+            print(path)
+    return EXIT_OK
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
     from .batch import run_batch
-    from .progress import BatchProgress
+    from ..progress import BatchProgress
 
     options = options_from_args(args)
     ray = None
@@ -163,15 +131,15 @@ def cmd_batch(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     if args.json:
-        print(json.dumps(report))
+        print(json.dumps(report.to_json()))
     else:
-        redone = f" ({report['redone']} made with other options, redone)" if report.get("redone") else ""
-        print(f"{report['done']} done{redone}, {report['skipped']} skipped, {report['failed']} failed "
-              f"in {report['elapsed_s']:.1f} s")
-        print(f"manifest: {report['manifest']}")
-        for failure in report["failures"]:
+        redone = f" ({report.redone} made with other options, redone)" if report.redone else ""
+        print(f"{report.done} done{redone}, {report.skipped} skipped, {report.failed} failed "
+              f"in {report.elapsed_s:.1f} s")
+        print(f"manifest: {report.manifest}")
+        for failure in report.failures:
             print(f"failed: {failure['audio']}: {failure['error']}", file=sys.stderr)
-    return EXIT_BATCH_FAILURES if report["failed"] else 0
+    return EXIT_BATCH_FAILURES if report.failed else EXIT_OK
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -193,7 +161,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             for name, state in engines.items():
                 if not state["ready"]:
                     print(f"{'not ready':<{width}}  {part} {name}: needs {', '.join(state['missing'])}")
-    return 0
+    return EXIT_OK
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -258,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         except OSError:
             pass
-        return 0
+        return EXIT_OK
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER

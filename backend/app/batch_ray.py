@@ -26,17 +26,18 @@ import socket
 import sys
 import tempfile
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from .errors import UserError
-from .fileio import atomic_write
-from .options import GenerateOptions
-from .pipeline import SUMMARY_NAME
+from ..errors import UserError
+from ..fileio import atomic_write
+from ..options import GenerateOptions
+from ..summary import SUMMARY_NAME, GenerationSummary
+from .batch_file import FileRecord, generate_file
 
 MAX_ATTEMPTS = 3  # one file, at most this many worker processes killed under it
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the whole backend package
 INSTALL_HINT = "--ray needs Ray on this machine and on every node of the cluster: pip install 'ray>=2.9'"
 
 
@@ -130,31 +131,26 @@ class OratorFileWorker:
     """One Ray actor = one process with its engines loaded once. Wrapped by ray.remote in run_on_ray."""
 
     def __init__(self) -> None:
-        from .engines.registry import EngineCache
+        from ..engines.registry import EngineCache
         self.engines = EngineCache()
         self.where = f"{socket.gethostname()}:{os.getpid()}"
 
     def ready(self) -> str:
         return self.where
 
-    def generate(self, audio: str, out_dir: str, options: GenerateOptions) -> dict:
-        from .batch import _generate_one
-        record = _generate_one(audio, out_dir, options, self.engines)
-        record["worker"] = self.where
-        return record
+    def generate(self, audio: str, out_dir: str, options: GenerateOptions) -> FileRecord:
+        return replace(generate_file(audio, out_dir, options, self.engines), worker=self.where)
 
     def generate_shipped(self, audio_name: str, data: bytes, options: GenerateOptions):
         """--ship-files: the audio arrives as bytes; returns (record, {relative path: bytes}, tmp audio, tmp out)."""
-        from .batch import _generate_one
         with tempfile.TemporaryDirectory(prefix="orator-ray-") as tmp:
             audio = Path(tmp) / "in" / audio_name  # the real name: decoders and messages use its suffix
             audio.parent.mkdir()
             audio.write_bytes(data)
             out = Path(tmp) / "out"
-            record = _generate_one(str(audio), str(out), options, self.engines)
-            record["worker"] = self.where
+            record = replace(generate_file(str(audio), str(out), options, self.engines), worker=self.where)
             files = {}
-            if record["status"] == "done":
+            if record.status == "done":
                 files = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
             return record, files, str(audio), str(out)
 
@@ -172,20 +168,20 @@ def _relocate(value, moves: list[tuple[str, str]]):
     return value
 
 
-def store_shipped(result, audio: str, target: str) -> dict:
+def store_shipped(result, audio: str, target: str) -> FileRecord:
     """Write a --ship-files result into OUT like a local run would: outputs first, summary.json last."""
     record, files, tmp_audio, tmp_out = result
     moves = [(tmp_out, target), (tmp_audio, audio)]
-    record = _relocate(record, moves)
+    record = FileRecord.from_json(_relocate(record.to_json(), moves))
     target_dir = Path(target)
     for rel, data in files.items():
         if rel != SUMMARY_NAME:
             with atomic_write(target_dir / rel, binary=True) as fh:
                 fh.write(data)
     if SUMMARY_NAME in files:
-        summary = _relocate(json.loads(files[SUMMARY_NAME]), moves)
+        summary = GenerationSummary.from_json(_relocate(json.loads(files[SUMMARY_NAME]), moves))
         with atomic_write(target_dir / SUMMARY_NAME) as fh:
-            json.dump(summary, fh, indent=2)
+            fh.write(summary.dumps())
     return record
 
 
@@ -204,7 +200,7 @@ def worker_slots(resources: dict, settings: RaySettings) -> int:
 
 
 def run_on_ray(todo: list[tuple[str, str, GenerateOptions]], settings: RaySettings,
-               on_record: Callable[[dict], None] | None = None) -> list[dict]:
+               on_record: Callable[[FileRecord], None] | None = None) -> list[FileRecord]:
     """Run batch items (audio, output folder, options) on Ray actors; returns one record per item."""
     # Ray's driver prints cluster notices ("(raylet) A worker died …") on sys.stdout from a background
     # thread; stdout belongs to `--json`, so they go to stderr while Ray is connected.
@@ -212,7 +208,7 @@ def run_on_ray(todo: list[tuple[str, str, GenerateOptions]], settings: RaySettin
         return _run_on_ray(todo, settings, on_record)
 
 
-def _run_on_ray(todo, settings: RaySettings, on_record) -> list[dict]:
+def _run_on_ray(todo, settings: RaySettings, on_record) -> list[FileRecord]:
     ray, started = connect(settings.address)
     actors = []
     try:
@@ -233,15 +229,15 @@ def _run_on_ray(todo, settings: RaySettings, on_record) -> list[dict]:
                 try:
                     data = Path(audio).read_bytes()
                 except OSError as exc:
-                    finish(actor, {"audio": audio, "output": target, "status": "failed", "attempts": attempt,
-                                   "error": f"cannot read {audio}: {exc.strerror or exc}"})
+                    finish(actor, FileRecord(audio, target, "failed", attempts=attempt,
+                                             error=f"cannot read {audio}: {exc.strerror or exc}"))
                     return
                 ref = actor.generate_shipped.remote(Path(audio).name, data, options)
             else:
                 ref = actor.generate.remote(audio, target, options)
             pending[ref] = (actor, item, attempt)
 
-        def finish(actor, record: dict) -> None:
+        def finish(actor, record: FileRecord) -> None:
             results.append(record)
             idle.append(actor)
             if on_record is not None:
@@ -269,11 +265,11 @@ def _run_on_ray(todo, settings: RaySettings, on_record) -> list[dict]:
                     submit(actor, item, attempt + 1)
                     continue
                 first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
-                record = {"audio": audio, "output": target, "status": "failed",
-                          "error": f"the worker process died {attempt} times on this file ({first[:200]})"}
+                record = FileRecord(audio, target, "failed",
+                                    error=f"the worker process died {attempt} times on this file ({first[:200]})")
             else:
                 record = store_shipped(result, audio, target) if settings.ship_files else result
-            record["attempts"] = attempt
+            record = replace(record, attempts=attempt)
             finish(actor, record)
         return results
     finally:

@@ -10,8 +10,8 @@ import os
 import sys
 from pathlib import Path
 
-from .paths import default_shared_dir
-from .errors import UserError
+from ..paths import default_shared_dir
+from ..errors import EXIT_OK, UserError
 
 DEFAULT_HELDOUT_LJ = ("LJ001-0006", "LJ001-0007", "LJ001-0008")
 FACEGOOD_TRAIN = ("1114_2_01", "1114_2_02", "1114_2_03")
@@ -25,12 +25,13 @@ def _log(line: str) -> None:
 def cmd_train_face(args: argparse.Namespace) -> int:
     import torch
 
-    from .engines.neural_face.data import (STYLE_NAMES, english_clip, facegood_clip, ljspeech_items, load_clips,
+    from ..engines.neural_face.data import (STYLE_NAMES, english_clip, facegood_clip, ljspeech_items, load_clips,
                                            save_clips)
-    from .engines.neural_face.training import TrainParams, train_face
+    from ..engines.device import resolve_device
+    from ..engines.neural_face.training import TrainParams, train_face
 
     torch.set_num_threads(max(1, min(args.threads, os.cpu_count() or 1)))
-    device = "cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu"
+    device = resolve_device(args.device)
     shared = Path(args.data_dir) if args.data_dir else default_shared_dir()
     lj_dir, fg_dir = shared / "data" / "speech" / "ljspeech", shared / "data" / "face" / "facegood"
     if not lj_dir.is_dir():
@@ -74,24 +75,25 @@ def cmd_train_face(args: argparse.Namespace) -> int:
     train_face(clips, out, styles, params, resume=args.resume, device=device, log=_log, meta=meta,
                val_clips=val_clips)
     print(out)
-    return 0
+    return EXIT_OK
 
 
 def cmd_personalize(args: argparse.Namespace) -> int:
     import torch
 
-    from .engines.neural_face.personalize import PersonalizeParams, personalize_from_files
+    from ..engines.device import resolve_device
+    from ..engines.neural_face.personalize import PersonalizeParams, personalize_from_files
 
     torch.set_num_threads(max(1, min(args.threads, os.cpu_count() or 1)))
     params = PersonalizeParams(embedding_steps=args.embedding_steps, basis_steps=args.basis_steps)
     path, report = personalize_from_files(args.audio, args.reference, args.output, args.checkpoint,
-                                          params=params, device="cpu" if args.device == "auto" else args.device,
+                                          params=params, device=resolve_device(args.device),
                                           log=_log)
     _log(f"reference {report['reference_seconds']:.1f} s; fit error generic {report['error_generic']:.5f} → "
          f"style {report['error_embedding']:.5f} → basis {report['error_basis']:.5f} "
          f"({report['seconds']:.1f} s)")
     print(path)
-    return 0
+    return EXIT_OK
 
 
 def register_face_commands(subparsers) -> None:

@@ -1,8 +1,8 @@
-"""`python -m backend serve`: a long-lived worker speaking backend/protocol.py over stdin/stdout.
+"""`python -m backend serve`: a long-lived worker speaking backend/ipc/protocol.py over stdin/stdout.
 
 Two processes. The front (`Front`, this process) reads and checks every request line, answers
 `ping`, keeps the job queue and forwards events; it imports no numpy and never runs a job, so it
-answers within milliseconds at every stage. The job process (`Worker`, `python -m backend.worker`)
+answers within milliseconds at every stage. The job process (`Worker`, `python -m backend.app.worker`)
 runs one generation at a time with the engines loaded. Cancelling asks the job process first; a job
 still running CANCEL_GRACE_S later (pocketsphinx holds the GIL for seconds in one call: `end_utt`
 after the 8 s CMN priming searched all buffered frames in one go, 2.3 s measured on a busy 2-core
@@ -12,7 +12,6 @@ with the front (PR_SET_PDEATHSIG), and so does its forked decoder.
 from __future__ import annotations
 
 import collections
-import json
 import os
 import queue
 import signal
@@ -23,26 +22,31 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from . import __version__
-from .errors import Cancelled, UserError
-from .protocol import (MAX_LINE_BYTES, PROTOCOL_VERSION, ProtocolError, check_option_types, encode, error_event,
-                       parse_request, progress_event, resolve_option_paths)
-from .subprocesses import PARENT_PID_ENV, die_with_parent
+from .. import __version__
+from ..errors import EXIT_OK, Cancelled, UserError
+from ..ipc.protocol import (MAX_LINE_BYTES, PROTOCOL_VERSION, ByeEvent, CancelRequest, DoneEvent, ErrorEvent, Event,
+                           GenerateRequest, InvalidMessage, Message, PingRequest, PongEvent, ProgressEvent,
+                           ProtocolError, ReadyEvent, ShutdownRequest, WarningEvent, check_option_types,
+                           parse_event, parse_request, resolve_option_paths)
+from ..subprocesses import PARENT_PID_ENV, die_with_parent
 
 PROGRESS_INTERVAL_S = 0.1  # at most ten progress events a second per job
 CANCEL_GRACE_S = 0.25      # a cooperative cancel gets this long before the job process is killed
-PACKAGE_PARENT = Path(__file__).resolve().parents[1]
+PACKAGE_PARENT = Path(__file__).resolve().parents[2]
 
 
 class EventWriter:
-    """Writes events to the protocol channel from any thread, one whole line at a time."""
+    """Writes events to the protocol channel from any thread, one whole line at a time. Only protocol
+    events go out: anything else is a programming error raised here, at emit (InvalidMessage)."""
 
     def __init__(self, stream) -> None:
         self.stream = stream
         self.lock = threading.Lock()
 
-    def __call__(self, message: dict) -> None:
-        line = encode(message)
+    def __call__(self, event: Event) -> None:
+        if not isinstance(event, Message) or event.TAG != "event":
+            raise InvalidMessage(f"the worker emits protocol events only, not {type(event).__name__}")
+        line = event.line()
         with self.lock:
             try:
                 self.stream.write(line)
@@ -61,7 +65,7 @@ class Job:
 
 class Worker:
     def __init__(self, emit: EventWriter) -> None:
-        from .engines.registry import EngineCache
+        from ..engines.registry import EngineCache
 
         self.emit = emit
         self.engines = EngineCache()
@@ -77,23 +81,27 @@ class Worker:
                 return
             try:
                 self._run_one(job)
+            except InvalidMessage as exc:  # a bug of ours (an event off the vocabulary): the job fails, loudly
+                from .crash_log import write_crash_log
+                log = write_crash_log(exc)
+                self.emit(ErrorEvent(job.request.id, "internal", f"{exc.__class__.__name__}: {exc}", str(log)))
             finally:
                 with self.lock:
                     self.active.pop(job.request.id, None)
 
     def _run_one(self, job: Job) -> None:
-        from .cli import write_crash_log
-        from .pipeline import run_generate
+        from .crash_log import write_crash_log
+        from ..pipeline import run_generate
 
-        from .options import GenerateOptions
-        from .progress import JobControl
+        from ..options import GenerateOptions
+        from ..progress import JobControl
 
         req = job.request
         with self.lock:
             job.started = True
             if job.cancel_event.is_set():
                 if not job.answered:
-                    self.emit(error_event(req.id, "cancelled", "cancelled before it started"))
+                    self.emit(ErrorEvent(req.id, "cancelled", "cancelled before it started"))
                 return
         last = [0.0, ""]
 
@@ -101,7 +109,7 @@ class Worker:
             now = time.monotonic()
             if stage != last[1] or now - last[0] >= PROGRESS_INTERVAL_S or fraction >= 1.0:
                 last[0], last[1] = now, stage
-                self.emit(progress_event(req.id, fraction, stage))
+                self.emit(ProgressEvent(req.id, fraction, stage))
 
         try:
             check_option_types(req.options)  # also here: the job process may be driven directly
@@ -109,21 +117,21 @@ class Worker:
             summary = run_generate(req.audio, req.output_dir, options,
                                    JobControl(on_progress, job.cancel_event), self.engines)
         except Cancelled:
-            self.emit(error_event(req.id, "cancelled", "cancelled"))
+            self.emit(ErrorEvent(req.id, "cancelled", "cancelled"))
         except UserError as exc:
-            self.emit(error_event(req.id, "user", str(exc)))
+            self.emit(ErrorEvent(req.id, "user", str(exc)))
         except Exception as exc:  # noqa: BLE001 - report, keep serving
             log = write_crash_log(exc)
-            self.emit(error_event(req.id, "internal", f"{exc.__class__.__name__}: {exc}", str(log)))
+            self.emit(ErrorEvent(req.id, "internal", f"{exc.__class__.__name__}: {exc}", str(log)))
         else:
-            for warning in summary.get("warnings", []):
-                self.emit({"event": "warning", "id": req.id, "message": warning})
-            self.emit({"event": "done", "id": req.id, "result": summary})
+            for warning in summary.warnings:
+                self.emit(WarningEvent(req.id, warning))
+            self.emit(DoneEvent(req.id, summary))
 
     def submit(self, request) -> None:
         with self.lock:
             if request.id in self.active:
-                self.emit(error_event(request.id, "protocol", f"a job with id {request.id!r} is already queued"))
+                self.emit(ErrorEvent(request.id, "protocol", f"a job with id {request.id!r} is already queued"))
                 return
             job = Job(request)
             self.active[request.id] = job
@@ -136,9 +144,9 @@ class Worker:
                 job.cancel_event.set()
                 if not job.started and not job.answered:  # queued: answered now, not when it comes up
                     job.answered = True
-                    self.emit(error_event(job_id, "cancelled", "cancelled before it started"))
+                    self.emit(ErrorEvent(job_id, "cancelled", "cancelled before it started"))
         if job is None:
-            self.emit(error_event(job_id, "protocol", f"no queued or running job with id {job_id!r}"))
+            self.emit(ErrorEvent(job_id, "protocol", f"no queued or running job with id {job_id!r}"))
 
     def cancel_all(self) -> None:
         for job_id in list(self.active):
@@ -146,32 +154,30 @@ class Worker:
 
     def serve(self, lines) -> None:
         self.thread.start()
-        self.emit({"event": "ready", "version": __version__, "protocol": PROTOCOL_VERSION, "pid": os.getpid()})
+        self.emit(ReadyEvent(__version__, PROTOCOL_VERSION, os.getpid()))
         for line in lines:
             try:
                 req = parse_request(line)
             except ProtocolError as exc:
-                self.emit(error_event(None, "protocol", str(exc)))
+                self.emit(ErrorEvent(None, "protocol", str(exc)))
                 continue
-            if req is None:
-                continue
-            if req.type == "generate":
+            if isinstance(req, GenerateRequest):
                 self.submit(req)
-            elif req.type == "cancel":
+            elif isinstance(req, CancelRequest):
                 self.cancel(req.id)
-            elif req.type == "ping":
-                self.emit({"event": "pong", "id": req.id})
-            elif req.type == "shutdown":
+            elif isinstance(req, PingRequest):
+                self.emit(PongEvent(req.id))
+            elif isinstance(req, ShutdownRequest):
                 break
         # shutdown request or stdin closed (the parent quit): stop what runs and leave
         self.cancel_all()
         self.jobs.put(None)
         self.thread.join(timeout=5.0)
-        self.emit({"event": "bye"})
+        self.emit(ByeEvent())
 
 
 class JobProcess:
-    """The `python -m backend.worker` child: one generation at a time, events as JSON lines on its stdout."""
+    """The `python -m backend.app.worker` child: one generation at a time, events as JSON lines on its stdout."""
 
     def __init__(self, inbox: "queue.Queue") -> None:
         env = dict(os.environ)
@@ -180,7 +186,7 @@ class JobProcess:
         env[PARENT_PID_ENV] = str(os.getpid())
         # its own process group: a hard cancel kills it and its forked decoder together
         posix = {"process_group": 0} if os.name == "posix" else {}
-        self.proc = subprocess.Popen([sys.executable, "-m", "backend.worker"], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen([sys.executable, "-m", "backend.app.worker"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=None, env=env, **posix)
         self.inbox = inbox
         threading.Thread(target=self._read, name="orator-job-events", daemon=True).start()
@@ -188,16 +194,17 @@ class JobProcess:
     def _read(self) -> None:
         for raw in self.proc.stdout:
             try:
-                event = json.loads(raw)
-            except ValueError:
+                event = parse_event(raw)
+            except ProtocolError as exc:  # our own job process broke the protocol: say so, skip the line
+                print(f"orator worker: job process sent a bad event ({exc})", file=sys.stderr, flush=True)
                 continue
             self.inbox.put(("child", self, event))
         self.proc.wait()  # reap it (a killed one too)
         self.inbox.put(("child", self, None))  # stdout closed: the job process is gone
 
-    def send(self, message: dict) -> bool:
+    def send(self, request: Message) -> bool:
         try:
-            self.proc.stdin.write(encode(message).encode("utf-8"))
+            self.proc.stdin.write(request.line().encode("utf-8"))
             self.proc.stdin.flush()
             return True
         except (BrokenPipeError, OSError, ValueError):
@@ -266,34 +273,33 @@ class Front:
         while self.running is None and self.pending and not self.stopping:
             req = self.pending.popleft()
             child = self._ensure_child()
-            if child.send({"type": "generate", "id": req.id, "audio": req.audio, "output_dir": req.output_dir,
-                           "options": req.options}):
+            if child.send(req):
                 self.running, self.deadline = req, None
             else:
                 child.kill()
                 self.child = None
-                self.emit(error_event(req.id, "internal", "the job process could not be started"))
+                self.emit(ErrorEvent(req.id, "internal", "the job process could not be started"))
 
     def _finish_running(self) -> None:
         self.running, self.deadline = None, None
         self._dispatch()
 
-    def _on_child_event(self, child: JobProcess, event: dict | None) -> None:
+    def _on_child_event(self, child: JobProcess, event: Event | None) -> None:
         if child is not self.child:
             return  # last words of a job process that was killed
         if event is None:
             code = child.proc.wait()
             self.child = None
             if self.running is not None:
-                self.emit(error_event(self.running.id, "internal",
-                                      f"the job process stopped unexpectedly (exit code {code}); it restarts "
-                                      "with the next job"))
+                self.emit(ErrorEvent(self.running.id, "internal",
+                                     f"the job process stopped unexpectedly (exit code {code}); it restarts "
+                                     "with the next job"))
                 self._finish_running()
             return
-        if self.running is None or event.get("id") != self.running.id:
+        if self.running is None or event.id != self.running.id:
             return  # ready / bye of the job process, or a job already answered
         self.emit(event)
-        if event.get("event") in ("done", "error"):
+        if isinstance(event, (DoneEvent, ErrorEvent)):
             self._finish_running()
 
     def _hard_cancel(self) -> None:
@@ -302,7 +308,7 @@ class Front:
         if self.child is not None:
             self.child.kill(wait_s=0.05)
             self.child = None
-        self.emit(error_event(job_id, "cancelled", "cancelled"))
+        self.emit(ErrorEvent(job_id, "cancelled", "cancelled"))
         self._finish_running()
 
     # requests ----------------------------------------------------------------------------------
@@ -310,38 +316,38 @@ class Front:
         for req in self.pending:
             if req.id == job_id:
                 self.pending.remove(req)
-                self.emit(error_event(job_id, "cancelled", "cancelled before it started"))
+                self.emit(ErrorEvent(job_id, "cancelled", "cancelled before it started"))
                 return
         if self.running is not None and self.running.id == job_id:
             if self.deadline is None:
                 self.deadline = time.monotonic() + CANCEL_GRACE_S
-                if self.child is None or not self.child.send({"type": "cancel", "id": job_id}):
+                if self.child is None or not self.child.send(CancelRequest(job_id)):
                     self._hard_cancel()
             return
-        self.emit(error_event(job_id, "protocol", f"no queued or running job with id {job_id!r}"))
+        self.emit(ErrorEvent(job_id, "protocol", f"no queued or running job with id {job_id!r}"))
 
     def _on_line(self, raw: bytes) -> None:
         try:
             req = parse_request(raw)
         except ProtocolError as exc:
-            self.emit(error_event(None, "protocol", str(exc)))
+            self.emit(ErrorEvent(None, "protocol", str(exc)))
             return
         if req is None:
             return  # blank line
-        if req.type == "ping":
-            self.emit({"event": "pong", "id": req.id})
-        elif req.type == "cancel":
+        if isinstance(req, PingRequest):
+            self.emit(PongEvent(req.id))
+        elif isinstance(req, CancelRequest):
             self._cancel(req.id)
-        elif req.type == "shutdown":
+        elif isinstance(req, ShutdownRequest):
             self._shutdown()
-        elif req.type == "generate":
+        elif isinstance(req, GenerateRequest):
             if (self.running is not None and self.running.id == req.id) or any(r.id == req.id for r in self.pending):
-                self.emit(error_event(req.id, "protocol", f"a job with id {req.id!r} is already queued"))
+                self.emit(ErrorEvent(req.id, "protocol", f"a job with id {req.id!r} is already queued"))
                 return
             try:
                 check_option_types(req.options)
             except UserError as exc:
-                self.emit(error_event(req.id, "user", str(exc)))
+                self.emit(ErrorEvent(req.id, "user", str(exc)))
                 return
             self.pending.append(replace(req, options=resolve_option_paths(req.options)))
             self._dispatch()
@@ -352,18 +358,18 @@ class Front:
             return
         self.stopping = True
         while self.pending:
-            self.emit(error_event(self.pending.popleft().id, "cancelled", "cancelled: the worker is shutting down"))
+            self.emit(ErrorEvent(self.pending.popleft().id, "cancelled", "cancelled: the worker is shutting down"))
         if self.running is not None:
             self._cancel(self.running.id)
 
     def serve(self, stream) -> None:
         """Serve requests from the binary `stream` until shutdown or end of input, then say bye."""
-        self.emit({"event": "ready", "version": __version__, "protocol": PROTOCOL_VERSION, "pid": os.getpid()})
+        self.emit(ReadyEvent(__version__, PROTOCOL_VERSION, os.getpid()))
         threading.Thread(target=read_lines, args=(stream, self.inbox), name="orator-requests", daemon=True).start()
         try:
             self._ensure_child()  # loads numpy and the engines while the user picks a file
         except OSError as exc:
-            self.emit(error_event(None, "internal", f"cannot start the job process: {exc}"))
+            self.emit(ErrorEvent(None, "internal", f"cannot start the job process: {exc}"))
         try:
             while not (self.stopping and self.running is None):
                 timeout = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
@@ -374,7 +380,7 @@ class Front:
                 if kind == "line":
                     self._on_line(payload)
                 elif kind == "toolong":
-                    self.emit(error_event(None, "protocol", f"request line longer than {MAX_LINE_BYTES} bytes"))
+                    self.emit(ErrorEvent(None, "protocol", f"request line longer than {MAX_LINE_BYTES} bytes"))
                 elif kind == "eof":
                     self._shutdown()
                 elif kind == "child":
@@ -383,15 +389,15 @@ class Front:
                     self._hard_cancel()
         except KeyboardInterrupt:  # SIGINT / SIGTERM: the same as shutdown, without waiting
             if self.running is not None:
-                self.emit(error_event(self.running.id, "cancelled", "cancelled"))
+                self.emit(ErrorEvent(self.running.id, "cancelled", "cancelled"))
             for req in self.pending:
-                self.emit(error_event(req.id, "cancelled", "cancelled: the worker is shutting down"))
+                self.emit(ErrorEvent(req.id, "cancelled", "cancelled: the worker is shutting down"))
             if self.child is not None:
                 self.child.kill()
                 self.child = None
         if self.child is not None:
             self.child.close(CANCEL_GRACE_S)
-        self.emit({"event": "bye"})
+        self.emit(ByeEvent())
 
 
 def _raise_interrupt(signum, frame):
@@ -417,7 +423,7 @@ def serve() -> int:
             stream.flush()
         except (OSError, ValueError):
             pass
-    os._exit(0)
+    os._exit(EXIT_OK)
 
 
 def job_process_main() -> int:
@@ -428,7 +434,7 @@ def job_process_main() -> int:
     warnings.simplefilter("ignore", RuntimeWarning)  # as in the CLI: non-finite results are refused by name
     out = _protocol_channel()
     Worker(EventWriter(out)).serve(sys.stdin)
-    return 0
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 One bad file never stops the batch; finished outputs (their summary.json exists and records the same
 options) are skipped, outputs made with other options are redone. Both ways of running — local processes
-here, Ray actors in batch_ray.py — run `_generate_one` per file and end in the same report and the same
+here, Ray actors in batch_ray.py — run `batch_file.generate_file` per file and end in the same report and the same
 manifest (MANIFEST_NAME in OUT, one row per input). Pool processes die with the batch (PR_SET_PDEATHSIG)
 and ignore Ctrl-C: SIGINT/SIGTERM of the batch kill them and it exits 130 at once.
 """
@@ -16,15 +16,16 @@ import signal
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from .errors import UserError
-from .fileio import atomic_write
-from .options import GenerateOptions
-from .pipeline import SUMMARY_NAME
-from .subprocesses import die_with_parent
+from ..errors import UserError
+from ..fileio import atomic_write
+from ..options import GenerateOptions
+from ..subprocesses import die_with_parent
+from ..summary import GenerationSummary
+from .batch_file import FileRecord, generate_file
 
 if TYPE_CHECKING:
     from .batch_ray import RaySettings
@@ -33,6 +34,32 @@ MANIFEST_NAME = "manifest.csv"  # OUT/manifest.csv: every input of the last run,
 MANIFEST_FIELDS = ("audio", "output", "status", "seconds", "elapsed_s", "cpu_s", "attempts", "worker", "warnings",
                    "error", "log")
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".au", ".caf", ".w64")
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """What one `batch` run did: what `batch --json` prints (to_json, keys in this order). `failures` are the
+    failed files' records, sorted by audio path."""
+
+    input_dir: str
+    output_dir: str
+    files: int        # audio files found
+    done: int         # generated in this run (redone ones included)
+    skipped: int      # finished earlier with the same options
+    redone: int       # finished earlier with other options, generated again
+    failed: int
+    failures: tuple[FileRecord, ...]
+    manifest: str     # OUT/manifest.csv
+    elapsed_s: float
+
+    def to_json(self) -> dict:
+        out = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        out["failures"] = [record.to_json() for record in self.failures]
+        return out
+
+    @classmethod
+    def from_json(cls, obj: dict) -> "BatchReport":
+        return cls(**{**obj, "failures": tuple(FileRecord.from_json(r) for r in obj["failures"])})
 
 
 def find_audio_files(folder: Path) -> list[Path]:
@@ -60,12 +87,9 @@ def output_folders(out_root: Path, in_root: Path, files: list[Path]) -> dict[Pat
 def recorded_options(target: Path) -> dict | None:
     """The options a finished output was made with (None: not finished, or not readable)."""
     try:
-        with open(target / SUMMARY_NAME, encoding="utf-8") as fh:
-            summary = json.load(fh)
-    except (OSError, ValueError):
+        return GenerationSummary.read(target).options
+    except (OSError, ValueError):  # SummaryError is a ValueError
         return None
-    options = summary.get("options") if isinstance(summary, dict) else None
-    return options if isinstance(options, dict) else None
 
 
 def comparable(options: GenerateOptions) -> dict:
@@ -92,64 +116,43 @@ def sidecar_transcript(audio: Path) -> str | None:
     return None
 
 
-def _generate_one(audio: str, out_dir: str, options: GenerateOptions, engines=None) -> dict:
-    """Runs in a child process or a Ray actor (which passes its EngineCache, so engines load once per
-    process). Returns a status record instead of raising, so the batch goes on."""
-    from .cli import write_crash_log
-    from .pipeline import run_generate
-
-    cpu = time.process_time()
-    try:
-        summary = run_generate(audio, out_dir, options, engines=engines)
-        return {"audio": audio, "output": out_dir, "status": "done", "seconds": summary["seconds"],
-                "elapsed_s": summary.get("elapsed_s"), "cpu_s": round(time.process_time() - cpu, 3),
-                "warnings": summary["warnings"]}
-    except UserError as exc:
-        return {"audio": audio, "output": out_dir, "status": "failed", "error": str(exc)}
-    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
-        log = write_crash_log(exc)
-        return {"audio": audio, "output": out_dir, "status": "failed",
-                "error": f"internal error {exc.__class__.__name__}: {exc}", "log": str(log)}
-
-
-def skipped_record(audio: Path, target: Path) -> dict:
+def skipped_record(audio: Path, target: Path) -> FileRecord:
     """A finished output from an earlier run, as a manifest row (seconds and warnings from its summary)."""
-    record = {"audio": str(audio), "output": str(target), "status": "skipped"}
+    record = FileRecord(str(audio), str(target), "skipped")
     try:
-        summary = json.loads((target / SUMMARY_NAME).read_text(encoding="utf-8"))
-        record.update(seconds=summary.get("seconds"), elapsed_s=summary.get("elapsed_s"),
-                      warnings=summary.get("warnings", []))
+        summary = GenerationSummary.read(target)
     except (OSError, ValueError):
-        pass  # the summary exists (that is what "finished" means); an unreadable one only loses these columns
-    return record
+        return record  # the summary exists (that is what "finished" means); an unreadable one only loses columns
+    return replace(record, seconds=summary.seconds, elapsed_s=summary.elapsed_s, warnings=summary.warnings)
 
 
-def write_manifest(out_dir: Path, records: list[dict]) -> Path:
+def write_manifest(out_dir: Path, records: list[FileRecord]) -> Path:
     """OUT/manifest.csv, one row per input sorted by path; warnings joined with ' | '. Written atomically."""
     path = out_dir / MANIFEST_NAME
     try:
         with atomic_write(path) as fh:
             writer = csv.DictWriter(fh, fieldnames=MANIFEST_FIELDS, extrasaction="ignore")
             writer.writeheader()
-            for record in sorted(records, key=lambda r: r["audio"]):
-                row = {k: record.get(k, "") for k in MANIFEST_FIELDS}
-                row["warnings"] = " | ".join(record.get("warnings") or [])
-                row["attempts"] = record.get("attempts", 1 if record["status"] != "skipped" else "")
+            for record in sorted(records, key=lambda r: r.audio):
+                row = {k: getattr(record, k) for k in MANIFEST_FIELDS}
+                row["warnings"] = " | ".join(record.warnings)
+                if record.attempts is None:
+                    row["attempts"] = 1 if record.status != "skipped" else ""
                 writer.writerow({k: "" if v is None else v for k, v in row.items()})
     except OSError as exc:
         raise UserError(f"cannot write the batch manifest {path}: {exc.strerror or exc}") from None
     return path
 
 
-def describe(record: dict) -> str:
+def describe(record: FileRecord) -> str:
     """One line per finished file for people (stderr, above the progress bar)."""
-    detail = record.get("error", f"{record.get('seconds', 0):.1f} s of audio")
-    return f"{record['status']}: {record['audio']} ({detail})"
+    detail = record.error if record.error is not None else f"{record.seconds or 0:.1f} s of audio"
+    return f"{record.status}: {record.audio} ({detail})"
 
 
 def run_batch(in_dir: Path, out_dir: Path, options: GenerateOptions, workers: int = 1,
               sidecar_transcripts: bool = False, on_file: Callable[[str], None] | None = None,
-              ray: RaySettings | None = None, on_start: Callable[[int], None] | None = None) -> dict:
+              ray: RaySettings | None = None, on_start: Callable[[int], None] | None = None) -> BatchReport:
     """Generate for every audio file under in_dir; returns a report with counts and failures.
 
     ray: run the files on a Ray cluster (batch_ray.py) instead of local processes.
@@ -164,7 +167,7 @@ def run_batch(in_dir: Path, out_dir: Path, options: GenerateOptions, workers: in
     if not files:
         raise UserError(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in {in_dir}")
     options = options.validated()
-    from .pipeline import prepare_output_dir
+    from ..pipeline import prepare_output_dir
     out_dir = prepare_output_dir(out_dir)  # unwritable: one line now, not one failure per file
     todo, skipped, redone, finished = [], 0, 0, []
     wanted = comparable(options)
@@ -178,7 +181,6 @@ def run_batch(in_dir: Path, out_dir: Path, options: GenerateOptions, workers: in
             redone += 1  # made with other options: generate replaces that result
         opts = options
         if sidecar_transcripts:
-            from dataclasses import replace
             opts = replace(options, transcript=sidecar_transcript(audio))
         todo.append((str(audio), str(target), opts))
     results = []
@@ -194,7 +196,7 @@ def run_batch(in_dir: Path, out_dir: Path, options: GenerateOptions, workers: in
         in_main = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGTERM, _interrupt) if in_main else None
         try:
-            futures = [pool.submit(_generate_one, *item) for item in todo]
+            futures = [pool.submit(generate_file, *item) for item in todo]
             for future in as_completed(futures):
                 record = future.result()
                 results.append(record)
@@ -214,8 +216,8 @@ def run_batch(in_dir: Path, out_dir: Path, options: GenerateOptions, workers: in
             if in_main:
                 signal.signal(signal.SIGTERM, previous)
     manifest = write_manifest(out_dir, finished + results)
-    failures = sorted((r for r in results if r["status"] == "failed"), key=lambda r: r["audio"])
-    return {"input_dir": str(in_dir), "output_dir": str(out_dir), "files": len(files),
-            "done": sum(r["status"] == "done" for r in results), "skipped": skipped, "redone": redone,
-            "failed": len(failures), "failures": failures, "manifest": str(manifest),
-            "elapsed_s": round(time.perf_counter() - started, 3)}
+    failures = sorted((r for r in results if r.status == "failed"), key=lambda r: r.audio)
+    return BatchReport(input_dir=str(in_dir), output_dir=str(out_dir), files=len(files),
+                       done=sum(r.status == "done" for r in results), skipped=skipped, redone=redone,
+                       failed=len(failures), failures=tuple(failures), manifest=str(manifest),
+                       elapsed_s=round(time.perf_counter() - started, 3))

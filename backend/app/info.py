@@ -10,7 +10,7 @@ import importlib.util
 import platform
 import sys
 
-from . import __version__
+from .. import __version__
 
 
 def _version(distribution: str) -> str:
@@ -40,7 +40,7 @@ def _missing_modules(modules: tuple[str, ...]) -> list[str]:
 
 def availability() -> dict:
     """{"body": {engine: {"ready": bool, "missing": [...]}}, "face": {...}}; missing names modules and models."""
-    from .models import BODY_MODEL, FACE_MODEL, shipped_model
+    from ..models import BODY_MODEL, FACE_MODEL, shipped_model
 
     def engine(modules: tuple[str, ...], model: str | None = None) -> dict:
         missing = _missing_modules(modules)
@@ -79,7 +79,7 @@ def collect_info() -> dict:
         pass
     info["device"] = device
     try:
-        from .engines.registry import BODY_ENGINES, FACE_ENGINES
+        from ..engines.registry import BODY_ENGINES, FACE_ENGINES
         info["body_engines"] = ", ".join(BODY_ENGINES)
         info["face_engines"] = ", ".join(FACE_ENGINES)
     except ImportError:  # no numpy: still report what is missing

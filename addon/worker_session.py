@@ -2,7 +2,7 @@
 
 Nothing here touches bpy, so it may run off the main thread; the worker is started on a helper
 thread so a modal operator never waits for Python and numpy to load. Talks through
-`backend.client.WorkerClient` (the one protocol implementation).
+`backend.ipc.client.WorkerClient` (the one protocol implementation) and reads its typed events.
 """
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..backend.client import WorkerClient, WorkerError
+from ..backend.ipc.client import WorkerClient, WorkerError
+from ..backend.ipc.protocol import DoneEvent, ErrorEvent, ProgressEvent, WarningEvent
+from ..backend.summary import GenerationSummary
 
 ADDON_DIR = Path(__file__).resolve().parents[1]
 START_TIMEOUT_S = 120.0
@@ -33,7 +35,7 @@ class JobState:
     fraction: float = 0.0
     stage: str = "starting the backend"
     warnings: list[str] = field(default_factory=list)
-    result: dict | None = None
+    result: GenerationSummary | None = None
     error: str | None = None
     error_kind: str | None = None
     cancelled: bool = False
@@ -131,20 +133,19 @@ class WorkerSession:
                 self.kill()
                 return
         for event in self.client.poll() if self.client is not None else []:
-            if event.get("id") != job.job_id:
-                continue  # a cancelled earlier job's last words
-            kind = event.get("event")
-            if kind == "progress":
-                job.fraction, job.stage = float(event["fraction"]), str(event["stage"])
-            elif kind == "warning":
-                job.warnings.append(str(event["message"]))
-            elif kind == "done" and job.cancelled:
+            if event.id != job.job_id:
+                continue  # a cancelled earlier job's last words (or ready / bye)
+            if isinstance(event, ProgressEvent):
+                job.fraction, job.stage = event.fraction, event.stage
+            elif isinstance(event, WarningEvent):
+                job.warnings.append(event.message)
+            elif isinstance(event, DoneEvent) and job.cancelled:
                 job.fail("cancelled", "cancelled")  # it finished first; its files go with the cancelled job
-            elif kind == "done":
-                job.result, job.fraction, job.stage = event["result"], 1.0, "done"
-            elif kind == "error":
-                job.fail("cancelled" if job.cancelled else str(event.get("kind", "internal")),
-                         "cancelled" if job.cancelled else str(event.get("message", "unknown error")))
+            elif isinstance(event, DoneEvent):
+                job.result, job.fraction, job.stage = event.result, 1.0, "done"
+            elif isinstance(event, ErrorEvent):
+                job.fail("cancelled" if job.cancelled else event.kind,
+                         "cancelled" if job.cancelled else event.message)
         if not job.finished and job.cancel_deadline is not None and time.monotonic() > job.cancel_deadline:
             self.kill()  # it did not answer the cancel: stop it before anyone deletes the job folder
             job.fail("cancelled", "cancelled")
