@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .formats.arkit import ARKIT_INDEX
+from .vocabulary.face import ARKIT_INDEX
 from .motion.rotations import axis_angle_to_matrix, matrix_to_euler
 
 JAW_OPEN_MAX_RAD = 0.30     # jaw pitch at jawOpen = 1 (SMPL-X jaw, mouth fully open)

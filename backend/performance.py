@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .formats.arkit import NUM_ARKIT
-from .formats.smplx_joints import NUM_JOINTS
+from .vocabulary.face import NUM_ARKIT
+from .vocabulary.skeleton import NUM_JOINTS
 
 
 @dataclass

@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UserError
-from .formats.arkit import ARKIT_NAMES
-from .formats.smplx_joints import EYE_JOINTS, JAW_JOINT, JOINT_NAMES, NUM_JOINTS
+from .vocabulary.face import ARKIT_NAMES
+from .vocabulary.skeleton import EYE_JOINTS, JAW_JOINT, JOINT_NAMES, NUM_JOINTS
 from .motion.kinematics import local_angular_speed
 from .motion.rotations import axis_angle_to_quat, quat_conjugate, quat_multiply, quat_to_axis_angle
 

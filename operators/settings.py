@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import bpy
 
-from ..backend.options import EMOTIONS, MAX_TAKES
+from ..backend.vocabulary.choices import EMOTIONS, MAX_TAKES
 from .body_engine import BODY_ENGINE_ITEMS, on_engine_or_folder_changed
 
 

@@ -6,7 +6,9 @@ import bisect
 import numpy as np
 from scipy.ndimage import maximum_filter1d, median_filter, minimum_filter1d, uniform_filter1d
 
-from ..analysis import VOWELS, Phone, SpeechAnalysis
+from ..analysis import Phone, SpeechAnalysis
+
+from ..vocabulary.phonemes import VOWELS
 from ..progress import JobControl
 from . import features as F
 from .io import LoadedAudio

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..analysis import Phone
-from ..options import RECOGNIZERS
+from ..vocabulary.choices import RECOGNIZERS
 from ..progress import JobControl
 
 SR = 16000

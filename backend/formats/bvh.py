@@ -9,7 +9,7 @@ import numpy as np
 
 from ..fileio import atomic_write
 from ..motion.rotations import axis_angle_to_matrix, matrix_to_euler
-from .smplx_joints import JOINT_NAMES, NUM_JOINTS, PARENTS, REST_OFFSETS
+from ..vocabulary.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS, REST_OFFSETS
 
 CM_PER_M = 100.0
 

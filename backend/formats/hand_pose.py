@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .smplx_joints import JOINT_INDEX, REST_OFFSETS
+from ..vocabulary.skeleton import JOINT_INDEX, REST_OFFSETS
 
 FINGERS = ("index", "middle", "pinky", "ring", "thumb")  # SMPL-X order inside one hand block
 LEFT_HAND_START, RIGHT_HAND_START = 25, 40

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..fileio import atomic_write
 from ..errors import UserError
-from .arkit import ARKIT_NAMES, NUM_ARKIT
+from ..vocabulary.face import ARKIT_NAMES, NUM_ARKIT
 
 POSE_COLUMNS = ("HeadYaw", "HeadPitch", "HeadRoll", "LeftEyeYaw", "LeftEyePitch", "LeftEyeRoll",
                 "RightEyeYaw", "RightEyePitch", "RightEyeRoll")

@@ -19,8 +19,8 @@ import numpy as np
 
 from ..fileio import atomic_write
 from ..errors import UserError
-from .arkit import ARKIT_INDEX, ARKIT_NAMES, NUM_ARKIT
-from .smplx_joints import NUM_JOINTS
+from ..vocabulary.face import ARKIT_INDEX, ARKIT_NAMES, NUM_ARKIT
+from ..vocabulary.skeleton import NUM_JOINTS
 
 NUM_EXPRESSIONS = 100
 NUM_BETAS = 300

@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 from scipy import linalg
 
-from ..formats.smplx_joints import EYE_JOINTS, JAW_JOINT
+from ..vocabulary.skeleton import EYE_JOINTS, JAW_JOINT
 from ..motion.kinematics import forward_kinematics
 from ..motion.rotations import axis_angle_to_matrix, matrix_to_rot6d
 from .body import beat_consistency, jitter, upper_body_angular_speed

@@ -10,8 +10,10 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from ..analysis import BILABIALS, Phone
-from ..formats.arkit import ARKIT_INDEX, lip_aperture
+from ..analysis import Phone
+
+from ..vocabulary.phonemes import BILABIALS
+from ..vocabulary.face import ARKIT_INDEX, lip_aperture
 
 
 def phone_frames(phone: Phone, fps: int, n_frames: int) -> np.ndarray:

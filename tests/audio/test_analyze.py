@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from backend.analysis import BILABIALS, VOWELS, SpeechAnalysis
+from backend.analysis import SpeechAnalysis
+
+from backend.vocabulary.phonemes import BILABIALS, VOWELS
 from backend.audio import features as F
 from backend.audio.analyze import analyze_speech
 from backend.audio.io import LoadedAudio, load_audio

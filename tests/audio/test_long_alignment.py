@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backend.analysis import BILABIALS
+from backend.vocabulary.phonemes import BILABIALS
 from backend.audio import phones as P
 from backend.audio.analyze import analyze_speech
 from backend.audio.io import LoadedAudio, load_audio

@@ -9,12 +9,12 @@ import soundfile as sf
 
 from backend.audio import analyze_speech, load_audio
 from backend.engines.builtin.body import generate_body
-from backend.formats.smplx_joints import JOINT_INDEX as J, UPPER_JOINTS
+from backend.vocabulary.skeleton import JOINT_INDEX as J, UPPER_JOINTS
 from backend.motion.dynamics import (default_limits, default_speed_limits, enforce_dynamics, swing_twist,
                                      twist_angle, twist_jumps)
 from backend.motion.kinematics import forward_kinematics, local_angular_speed
 from backend.motion.rotations import axis_angle_to_quat, quat_multiply
-from backend.options import EMOTIONS
+from backend.vocabulary.choices import EMOTIONS
 from backend.prompts import Prompts, apply_prompts
 
 FPS = 30

@@ -16,7 +16,7 @@ from backend.engines.builtin.body import (BodyParams, arm_ik, emotion_style, gen
 from backend.engines.builtin.gestures import GESTURES, READY_POSE, REST_POSES
 from backend.errors import Cancelled
 from backend.formats.hand_pose import HAND_SHAPES, MEAN_RELAXED_HAND, hand_shape, to_flat_hand
-from backend.formats.smplx_joints import JOINT_INDEX as J, PELVIS_REST_HEIGHT, UPPER_JOINTS
+from backend.vocabulary.skeleton import JOINT_INDEX as J, PELVIS_REST_HEIGHT, UPPER_JOINTS
 from backend.metrics.body import (beat_consistency, foot_sliding, jitter, root_drift_per_minute,
                                   upper_body_angular_speed)
 from backend.motion.kinematics import forward_kinematics

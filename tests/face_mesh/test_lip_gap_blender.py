@@ -161,7 +161,7 @@ def test_neutral_mouth_is_closed(keyed):
 
 def _short_take(tmp_path) -> str:
     """One second of motion whose jawOpen curve (and so its SMPL-X jaw joint) opens and closes."""
-    from backend.formats.arkit import ARKIT_INDEX
+    from backend.vocabulary.face import ARKIT_INDEX
     from backend.pipeline import assemble_performance
 
     arkit = np.zeros((30, 52), np.float32)

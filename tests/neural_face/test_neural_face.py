@@ -12,7 +12,7 @@ import torch
 from backend.analysis import Phone
 from backend.cli import main
 from backend.errors import UserError
-from backend.formats.arkit import ARKIT_INDEX, lip_aperture
+from backend.vocabulary.face import ARKIT_INDEX, lip_aperture
 from backend.formats.livelink_csv import write_livelink_csv
 from backend.engines.neural_face.channels import SPEECH_CHANNELS, SPEECH_INDEX
 from backend.engines.neural_face.data import english_clip, lip_contact_weights

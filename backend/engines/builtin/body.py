@@ -20,11 +20,11 @@ import numpy as np
 
 from ...analysis import SpeechAnalysis
 from ...formats.hand_pose import hand_shape, mirror_hand
-from ...formats.smplx_joints import JOINT_INDEX, NUM_JOINTS, PELVIS_REST_HEIGHT, REST_OFFSETS
+from ...vocabulary.skeleton import JOINT_INDEX, NUM_JOINTS, PELVIS_REST_HEIGHT, REST_OFFSETS
 from ...motion.dynamics import enforce_dynamics
 from ...motion.rotations import (axis_angle_to_quat, quat_multiply, quat_to_axis_angle, quat_to_matrix,
                                  matrix_to_quat)
-from ...options import EMOTIONS
+from ...vocabulary.choices import EMOTIONS
 from ...progress import JobControl
 from .gestures import (BEHIND_MIN_PAUSE_S, BEHIND_VIA, GESTURES, MAX_COUNT, READY_POSE, REST_POSES, REST_WEIGHTS,
                        GestureKind, HandKey)

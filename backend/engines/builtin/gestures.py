@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...options import EMOTIONS
+from ...vocabulary.choices import EMOTIONS
 
 
 @dataclass(frozen=True)

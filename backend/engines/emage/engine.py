@@ -22,7 +22,7 @@ from scipy.ndimage import binary_erosion, gaussian_filter1d
 
 from ...analysis import SpeechAnalysis
 from ...errors import UserError
-from ...formats.arkit import NUM_ARKIT
+from ...vocabulary.face import NUM_ARKIT
 from ...progress import JobControl
 from .checkpoint import load_weights
 from .inference import FPS, SAMPLE_RATE, EmageModel, Sampling
@@ -187,7 +187,7 @@ def face_from_flame(arkit: np.ndarray, expressions: np.ndarray, jaw: np.ndarray,
     """ARKit curves driven by EMAGE's face: each curve the matrix maps (a non-zero column) becomes
     clip(expressions @ M); jawOpen follows EMAGE's jaw pitch; other curves (eyes, blinks) stay the face engine's."""
     from ...face_joints import JAW_OPEN_MAX_RAD
-    from ...formats.arkit import ARKIT_INDEX
+    from ...vocabulary.face import ARKIT_INDEX
 
     out = np.array(arkit, np.float32)
     mapped = np.abs(matrix).sum(0) > 0

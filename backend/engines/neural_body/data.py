@@ -16,7 +16,7 @@ import numpy as np
 from ...audio.features import HOP, log_mel, to_motion_rate
 from ...errors import UserError
 from ...formats.motion_npz import NUM_EXPRESSIONS, read_motion_npz
-from ...formats.smplx_joints import HAND_JOINTS, JAW_JOINT, JOINT_INDEX, LOWER_JOINTS, UPPER_JOINTS
+from ...vocabulary.skeleton import HAND_JOINTS, JAW_JOINT, JOINT_INDEX, LOWER_JOINTS, UPPER_JOINTS
 from ...motion.kinematics import forward_kinematics
 from ...motion.rotations import axis_angle_to_matrix, matrix_to_axis_angle, matrix_to_rot6d, rot6d_to_matrix
 from .config import PART_WIDTHS, NeuralBodyConfig

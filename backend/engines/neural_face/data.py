@@ -10,7 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ...analysis import BILABIALS, Phone
+from ...analysis import Phone
+
+from ...vocabulary.phonemes import BILABIALS
 from ...metrics.face import phone_frames
 from ...progress import JobControl
 from .channels import SPEECH_INDEX, load_facegood_clip, speech_aperture

@@ -7,9 +7,11 @@ import numpy as np
 import torch
 from scipy.ndimage import gaussian_filter1d
 
-from ...analysis import BILABIALS, Phone, SpeechAnalysis
+from ...analysis import Phone, SpeechAnalysis
+
+from ...vocabulary.phonemes import BILABIALS
 from ...errors import UserError
-from ...formats.arkit import ARKIT_INDEX
+from ...vocabulary.face import ARKIT_INDEX
 from ...progress import JobControl
 from .channels import JAW_OPEN, MOUTH_CLOSE, SPEECH_CHANNELS, SPEECH_INDEX
 from ...models import FACE_MODEL, missing_model_message, shipped_model
@@ -107,7 +109,7 @@ def compose_face(mouth: np.ndarray, base_face: np.ndarray, emotion: str, intensi
     calibrate_jaw: put the generic model's jaw on the built-in scale (`calibrated_jaw_open`).
     """
     from ..builtin.face import EMOTION_STYLES
-    from ..builtin.visemes import LIP_OPENING_CHANNELS, REST_TARGETS
+    from ...vocabulary.visemes import LIP_OPENING_CHANNELS, REST_TARGETS
 
     out = np.array(base_face, np.float64)
     m = np.array(mouth, np.float64)

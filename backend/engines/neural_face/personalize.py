@@ -17,7 +17,7 @@ import torch
 
 from ...errors import UserError
 from ..torch_files import read_tagged
-from ...formats.arkit import NUM_ARKIT
+from ...vocabulary.face import NUM_ARKIT
 from .channels import SPEECH_CHANNELS, SPEECH_INDEX
 from .features import FEATURE_FPS, motion_rate_log_mel
 from .model import FaceModelConfig, NeuralFaceModel
