@@ -35,12 +35,13 @@ from .vocabulary.face import ARKIT_NAMES
 from .vocabulary.skeleton import EYE_JOINTS, JAW_JOINT, JOINT_NAMES, NUM_JOINTS
 from .motion.kinematics import local_angular_speed
 from .motion.rotations import axis_angle_to_quat, quat_conjugate, quat_multiply, quat_to_axis_angle
+from .vocabulary.rates import MOTION_FPS
 
 NUM_ARKIT = len(ARKIT_NAMES)
 FACE_DRIVEN_JOINTS = (JAW_JOINT, *EYE_JOINTS)  # set from the ARKit curves by assemble_performance
 PROMPT_KEYS = ("frames", "pose_mask", "poses", "trans_mask", "trans", "arkit_mask", "arkit")
 MAX_PROMPT_BYTES = 256 << 20    # per array: 100,000 prompt frames of float64 poses are 132 MB
-MAX_PROMPT_FRAME = 30 * 3600 * 24   # a day of motion at 30 fps
+MAX_PROMPT_FRAME = MOTION_FPS * 3600 * 24   # a day of motion
 MAX_AXIS_ANGLE = 4 * np.pi      # rad; larger rotations are the same as smaller ones, 1e30 is a broken file
 MAX_TRANS_M = 1e4
 
@@ -367,7 +368,7 @@ def blend_channels(generated: np.ndarray, given: np.ndarray, targets: np.ndarray
     return out
 
 
-def apply_prompts(poses: np.ndarray, trans: np.ndarray, arkit: np.ndarray, prompts: Prompts, fps: float = 30.0,
+def apply_prompts(poses: np.ndarray, trans: np.ndarray, arkit: np.ndarray, prompts: Prompts, fps: float = MOTION_FPS,
                   policy: SpeedPolicy = SpeedPolicy()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Make a take honour the prompts; returns new (poses (T,55,3), trans (T,3), arkit (T,52)) float32.
 

@@ -26,8 +26,8 @@ from ..rigs.face_map import match_arkit_shape_keys
 from ..rigs.prompt_capture import PARTS, bone_joint_mask, part_joint_mask, rig_pose_to_smplx
 from ..rigs.skeletons import detect_skeleton
 from .settings import character_chosen
+from ..backend.vocabulary.rates import MOTION_FPS
 
-MOTION_FPS = 30
 MARKER_PREFIX = "prompt: "
 PROMPT_ACTION_SUFFIX = " prompts"
 PART_ITEMS = [("UPPER", "Upper Body", "Spine, shoulders, arms and wrists"),

@@ -12,8 +12,8 @@ from ..vocabulary.phonemes import VOWELS
 from ..progress import JobControl
 from . import features as F
 from .io import LoadedAudio
+from ..vocabulary.rates import MOTION_FPS as FPS
 
-FPS = 30
 ABS_SILENCE_DB = -75.0      # frames quieter than this (A-weighted dBFS) are never speech
 MIN_RANGE_DB = 3.0          # speech must rise this far above the noise floor
 PHRASE_GAP_S = 0.30         # pauses shorter than this stay inside a phrase (hangover)

@@ -10,6 +10,7 @@ import numpy as np
 from ..fileio import atomic_write
 from ..motion.rotations import axis_angle_to_matrix, matrix_to_euler
 from ..vocabulary.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS, REST_OFFSETS
+from ..vocabulary.rates import MOTION_FPS
 
 CM_PER_M = 100.0
 
@@ -22,7 +23,7 @@ def _children(parents: tuple[int, ...]) -> list[list[int]]:
     return kids
 
 
-def write_bvh(path: str | os.PathLike, poses: np.ndarray, trans: np.ndarray, fps: int = 30,
+def write_bvh(path: str | os.PathLike, poses: np.ndarray, trans: np.ndarray, fps: int = MOTION_FPS,
               hand_mean: np.ndarray | None = None) -> Path:
     """poses (T,55,3) axis-angle (fingers relative to `hand_mean`); trans (T,3) metres.
 

@@ -21,6 +21,7 @@ from ..fileio import atomic_write
 from ..errors import UserError
 from ..vocabulary.face import ARKIT_INDEX, ARKIT_NAMES, NUM_ARKIT
 from ..vocabulary.skeleton import NUM_JOINTS
+from ..vocabulary.rates import MOTION_FPS
 
 NUM_EXPRESSIONS = 100
 NUM_BETAS = 300
@@ -53,7 +54,7 @@ class MotionFile:
 
 def write_motion_npz(path: str | os.PathLike, poses: np.ndarray, trans: np.ndarray,
                      arkit: np.ndarray, expressions: np.ndarray | None = None,
-                     betas: np.ndarray | None = None, gender: str = "neutral", fps: int = 30,
+                     betas: np.ndarray | None = None, gender: str = "neutral", fps: int = MOTION_FPS,
                      hand_mean: np.ndarray | None = None, hand_mean_source: str | None = None) -> Path:
     """Write a motion file atomically (a temp file renamed into place, so readers never see half a file).
 
@@ -131,7 +132,7 @@ def read_motion_npz(path: str | os.PathLike) -> MotionFile:
                      else np.zeros(NUM_BETAS, np.float32))
             gender = str(data["gender"]) if "gender" in keys else "neutral"
             fps_key = "mocap_frame_rate" if "mocap_frame_rate" in keys else "mocap_framerate"
-            fps = int(round(float(data[fps_key]))) if fps_key in keys else 30
+            fps = int(round(float(data[fps_key]))) if fps_key in keys else MOTION_FPS
             model = str(data["model"]) if "model" in keys else "smplx2020"
             arkit = None
             if "arkit" in keys:

@@ -31,7 +31,6 @@ from .gestures import (BEHIND_MIN_PAUSE_S, BEHIND_VIA, GESTURES, MAX_COUNT, READ
 from .idle import (IdleParams, catmull_rom_velocities, idle_layer, interpolate_hermite, interpolate_min_jerk,
                    micro_motion, min_jerk, smooth_noise)
 
-FPS = 30
 _CHUNK_FRAMES = 4096
 _OFF = np.asarray(REST_OFFSETS, dtype=np.float64)
 _J = JOINT_INDEX

@@ -25,8 +25,9 @@ from ...errors import UserError
 from ...vocabulary.face import NUM_ARKIT
 from ...progress import JobControl
 from .checkpoint import load_weights
-from .inference import FPS, SAMPLE_RATE, EmageModel, Sampling
+from .inference import EmageModel, Sampling
 from .rotations import axis_angle_to_rot6d
+from ...vocabulary.rates import AUDIO_RATE, MOTION_FPS
 
 TAKE_SAMPLING = Sampling(temperature=0.7, top_k=8)   # takes ≥ 2
 CONTACT_JOINTS = (7, 8, 10, 11)                       # contact channels 333:337: L/R ankle, L/R foot
@@ -56,7 +57,7 @@ def padded_frames(n_frames: int, window: int = 64, seed: int = 4) -> int:
 
 def samples_for_frames(t: int) -> int:
     """Fewest 16 kHz samples L with L·30 // 16000 == t."""
-    return -(-t * SAMPLE_RATE // FPS)
+    return -(-t * AUDIO_RATE // MOTION_FPS)
 
 
 def prompt_masks(prompts, n_frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -215,7 +216,7 @@ def run_raw(audio_path, out_dir, options, control: JobControl | None = None) -> 
     audio = load_audio(audio_path, control.sub(0.0, 0.05))
     mm = mk = ref = None
     if options.prompts:
-        n = len(audio.samples) * FPS // SAMPLE_RATE
+        n = len(audio.samples) * MOTION_FPS // AUDIO_RATE
         motion, mask, first = prompt_masks(read_prompts(options.prompts, n), n)
         mm, mk = torch.from_numpy(motion), torch.from_numpy(mask)
         ref = None if first is None else torch.from_numpy(first)
@@ -223,7 +224,7 @@ def run_raw(audio_path, out_dir, options, control: JobControl | None = None) -> 
     arrays = official_arrays(generator.model.decode(inf, ref))
     path = write_official_npz(out_dir / "motion.npz", arrays)
     summary = {"orator_version": __version__, "audio": str(audio_path), "output_dir": str(out_dir),
-               "seconds": round(audio.duration, 4), "frames": int(arrays["poses"].shape[0]), "fps": FPS,
+               "seconds": round(audio.duration, 4), "frames": int(arrays["poses"].shape[0]), "fps": MOTION_FPS,
                "engine": "emage", "raw": True, "checkpoint": str(options.checkpoint),
                "weights": generator.model.weights.files, "takes": [{"take": 1, "motion": str(path)}],
                "warnings": [], "elapsed_s": round(time.perf_counter() - started, 3)}

@@ -30,10 +30,9 @@ from ...errors import UserError
 from .checkpoint import PARTS, EmageWeights
 from .network import AudioFeatures, conv_decoder, conv_encoder, decoder_reach, encode_audio, window_forward
 from .rotations import axis_angle_to_rot6d, rot6d_to_axis_angle
+from ...vocabulary.rates import AUDIO_RATE, MOTION_FPS
 
-SAMPLE_RATE = 16000
-FPS = 30
-SAMPLES_PER_FRAME = SAMPLE_RATE // FPS   # 533, not 533.33: the published framing
+SAMPLES_PER_FRAME = AUDIO_RATE // MOTION_FPS   # 533, not 533.33: the published framing
 MOTION_DIMS = 337
 TRANS = slice(330, 333)
 CONTACT = slice(333, 337)
@@ -63,7 +62,7 @@ class Windows:
 
 
 def plan_windows(n_samples: int, window: int, seed: int) -> Windows:
-    t = n_samples * FPS // SAMPLE_RATE
+    t = n_samples * MOTION_FPS // AUDIO_RATE
     hop = window - seed
     rounds, remain = divmod(t - seed, hop) if t >= seed else (0, 0)
     starts = [i * hop for i in range(rounds)]
@@ -73,8 +72,8 @@ def plan_windows(n_samples: int, window: int, seed: int) -> Windows:
         sizes.append(seed + remain)
         kept.append(seed + remain)
     if not starts:
-        raise UserError(f"the audio is too short for EMAGE: {n_samples / SAMPLE_RATE:.2f} s gives {t} frames, "
-                        f"it needs more than {2 * seed} (≥ {(2 * seed + 1) / FPS:.2f} s)")
+        raise UserError(f"the audio is too short for EMAGE: {n_samples / AUDIO_RATE:.2f} s gives {t} frames, "
+                        f"it needs more than {2 * seed} (≥ {(2 * seed + 1) / MOTION_FPS:.2f} s)")
     return Windows(starts, sizes, kept, t, sum(kept))
 
 
@@ -186,7 +185,7 @@ class EmageModel:
         layers = self.vq_cfg["global"].layers
         rec = conv_decoder(conv_encoder(lower_mix, g, "encoder", layers), g, "decoder", layers)
         v = rec[0, :, 54:57]
-        steps = torch.cat([ref_trans[None, [0, 2]], v[:-1, [0, 2]] * (1 / 30)], dim=0)
+        steps = torch.cat([ref_trans[None, [0, 2]], v[:-1, [0, 2]] * (1 / MOTION_FPS)], dim=0)
         xz = torch.cumsum(steps, dim=0)
         trans = torch.stack([xz[:, 0], v[:, 1], xz[:, 1]], dim=1)[None]
         return rec, trans

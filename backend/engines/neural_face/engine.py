@@ -15,9 +15,10 @@ from ...vocabulary.face import ARKIT_INDEX
 from ...progress import JobControl
 from .channels import JAW_OPEN, MOUTH_CLOSE, SPEECH_CHANNELS, SPEECH_INDEX
 from ...models import FACE_MODEL, missing_model_message, shipped_model
-from .features import FEATURE_FPS, motion_rate_log_mel
+from .features import motion_rate_log_mel
 from .model import load_checkpoint
 from .personalize import FaceStyle, load_style
+from ...vocabulary.rates import MOTION_FPS
 
 SHIPPED_CHECKPOINT = shipped_model(FACE_MODEL)
 DEFAULT_STYLE = 0            # the generic model's style 0: English speech as the built-in engine moves it
@@ -80,7 +81,7 @@ class NeuralFaceGenerator:
         return out[0].clamp(0.0, 1.0).cpu().numpy().astype(np.float32)
 
 
-def bilabial_seal_gate(phones: list[Phone], n_frames: int, fps: int = FEATURE_FPS) -> np.ndarray:
+def bilabial_seal_gate(phones: list[Phone], n_frames: int, fps: int = MOTION_FPS) -> np.ndarray:
     """(n_frames,) 0..1: 1 while the lips are sealed in the middle of each p/b/m, raised-cosine ramps around."""
     gate = np.zeros(n_frames)
     t = np.arange(n_frames) / fps
@@ -98,7 +99,7 @@ def bilabial_seal_gate(phones: list[Phone], n_frames: int, fps: int = FEATURE_FP
 
 
 def compose_face(mouth: np.ndarray, base_face: np.ndarray, emotion: str, intensity: float,
-                 phones: list[Phone] | None = None, fps: int = FEATURE_FPS,
+                 phones: list[Phone] | None = None, fps: int = MOTION_FPS,
                  pause: np.ndarray | None = None, calibrate_jaw: bool = True) -> np.ndarray:
     """Learned mouth (T, 27) + built-in face (T, 52) → (T, 52) float32 in 0..1.
 
