@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._backend import rotations, skeleton
+from ._backend import hand_pose, rotations, skeleton
 from .retarget import (SMPLX_TO_BLENDER, RetargetedMotion, RigDescription, default_hand_mean, plan_drives,
                        pose_rig, retarget_smplx_to_rig, rig_facing, smplx_rest_positions)
 from .skeletons import SkeletonMap
@@ -166,8 +166,8 @@ def rig_pose_to_smplx(rig: RigDescription, mapping: SkeletonMap, bone_rotations:
     local[:, 0] = glob[:, 0]
     poses = rotations.matrix_to_axis_angle(local)
     poses[:, ~known] = 0.0
-    poses[:, 25:55] -= mean.reshape(30, 3)  # retargeting adds the mean hand back
-    poses[:, 25:55][:, ~known[25:55]] = 0.0
+    poses = hand_pose.add_hand_mean(poses, -np.asarray(mean, np.float64))  # retargeting adds the mean hand back
+    poses[:, skeleton.HANDS][:, ~known[skeleton.HANDS]] = 0.0
 
     trans0, loc0, a = root_position_map(rig, mapping, smplx_offsets)
     trans = trans0 + (loc - loc0) @ np.linalg.inv(a).T

@@ -398,7 +398,7 @@ def retarget_smplx_to_rig(poses: np.ndarray, trans: np.ndarray, rig: RigDescript
     trans = np.asarray(trans, dtype=np.float64).reshape(-1, 3)
     t_frames = len(poses)
     mean = default_hand_mean() if hand_mean is None else np.asarray(hand_mean, dtype=np.float64)
-    poses[:, 25:55] += mean.reshape(30, 3)  # as smplx does: axis-angle sum
+    poses = hand_pose.add_hand_mean(poses, mean)
     offsets = np.asarray(skeleton.REST_OFFSETS if smplx_offsets is None else smplx_offsets, dtype=np.float64)
 
     facing = rig_facing(rig, mapping)

@@ -11,6 +11,7 @@ from ..fileio import atomic_write
 from ..motion.rotations import axis_angle_to_matrix, matrix_to_euler
 from ..vocabulary.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS, REST_OFFSETS
 from ..vocabulary.rates import MOTION_FPS
+from .hand_pose import add_hand_mean
 
 CM_PER_M = 100.0
 
@@ -32,7 +33,7 @@ def write_bvh(path: str | os.PathLike, poses: np.ndarray, trans: np.ndarray, fps
     """
     poses = np.array(poses, dtype=np.float64).reshape(-1, NUM_JOINTS, 3)
     if hand_mean is not None:
-        poses[:, 25:55] += np.asarray(hand_mean, dtype=np.float64).reshape(30, 3)
+        poses = add_hand_mean(poses, hand_mean)
     t = poses.shape[0]
     offsets = np.asarray(REST_OFFSETS) * CM_PER_M
     kids = _children(PARENTS)

@@ -20,7 +20,7 @@ import numpy as np
 from ..fileio import atomic_write
 from ..errors import UserError
 from ..vocabulary.face import ARKIT_INDEX, ARKIT_NAMES, NUM_ARKIT
-from ..vocabulary.skeleton import NUM_JOINTS
+from ..vocabulary.skeleton import NUM_HAND_JOINTS, NUM_JOINTS
 from ..vocabulary.rates import MOTION_FPS
 
 NUM_EXPRESSIONS = 100
@@ -148,9 +148,9 @@ def read_motion_npz(path: str | os.PathLike) -> MotionFile:
             hand_mean, hand_mean_source = None, None
             if "hand_mean" in keys:
                 hand_mean = np.asarray(data["hand_mean"], np.float64)
-                if hand_mean.size != 90 or not np.all(np.isfinite(hand_mean)):
+                if hand_mean.size != 3 * NUM_HAND_JOINTS or not np.all(np.isfinite(hand_mean)):
                     raise UserError(f"{path.name}: hand_mean must be 90 finite numbers, got {hand_mean.shape}")
-                hand_mean = hand_mean.reshape(30, 3)
+                hand_mean = hand_mean.reshape(NUM_HAND_JOINTS, 3)
                 hand_mean_source = str(data["hand_mean_source"]) if "hand_mean_source" in keys else None
         except ValueError as exc:  # object arrays refused by allow_pickle=False, bad shapes
             raise UserError(f"{path.name}: unreadable array ({exc}); re-save it with plain numeric arrays") from None

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from backend.errors import UserError
-from backend.formats import hand_pose, skeleton
+from backend.formats import hand_pose
+from backend.vocabulary import skeleton
 from backend.motion import kinematics, rotations
 from rigs.retarget import (SMPLX_TO_BLENDER, RigDescription, bone_rest_rotation, pose_rig,
                            retarget_smplx_to_rig, smplx_rest_positions)

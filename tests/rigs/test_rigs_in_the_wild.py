@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from backend.errors import UserError
-from backend.formats import skeleton
+from backend.vocabulary import skeleton
 from backend.vocabulary.face import ARKIT_INDEX
 from rigs.face_map import face_source, face_weights, match_vrm_keys
 from rigs.rigify import control_drives, is_generated_rig, is_metarig

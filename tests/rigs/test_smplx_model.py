@@ -12,7 +12,7 @@ import pytest
 import scipy.sparse
 
 from backend.errors import UserError
-from backend.formats import skeleton
+from backend.vocabulary import skeleton
 from rigs.flame_model import (NUM_VERTICES as FLAME_V, ChumpyArrayStub, load_flame_model, restricted_load,
                               synthetic_flame_arrays)
 from rigs.smplx_model import REQUIRED_KEYS, load_smplx_model, write_synthetic_smplx

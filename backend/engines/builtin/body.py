@@ -20,7 +20,8 @@ import numpy as np
 
 from ...analysis import SpeechAnalysis
 from ...formats.hand_pose import hand_shape, mirror_hand
-from ...vocabulary.skeleton import JOINT_INDEX, NUM_JOINTS, PELVIS_REST_HEIGHT, REST_OFFSETS
+from ...vocabulary.skeleton import (FACE_JOINTS, JOINT_INDEX, LEFT_HAND, NUM_JOINTS, PELVIS_REST_HEIGHT, REST_OFFSETS,
+                                   RIGHT_HAND)
 from ...motion.dynamics import enforce_dynamics
 from ...motion.rotations import (axis_angle_to_quat, quat_multiply, quat_to_axis_angle, quat_to_matrix,
                                  matrix_to_quat)
@@ -684,9 +685,9 @@ def channels_to_poses(ch: BodyChannels) -> np.ndarray:
     poses = quat_to_axis_angle(q)
     fingers_left = ch.hands["left"][:, 6:].reshape(n, 15, 3)
     fingers_right = mirror_hand(ch.hands["right"][:, 6:].reshape(n, 15, 3))
-    poses[:, 25:40] = fingers_left
-    poses[:, 40:55] = fingers_right
-    poses[:, 22:25] = 0.0
+    poses[:, LEFT_HAND] = fingers_left
+    poses[:, RIGHT_HAND] = fingers_right
+    poses[:, FACE_JOINTS] = 0.0
     return poses
 
 

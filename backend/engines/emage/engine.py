@@ -28,6 +28,7 @@ from .checkpoint import load_weights
 from .inference import EmageModel, Sampling
 from .rotations import axis_angle_to_rot6d
 from ...vocabulary.rates import AUDIO_RATE, MOTION_FPS
+from ...vocabulary.skeleton import JAW_JOINT, NUM_JOINTS
 
 TAKE_SAMPLING = Sampling(temperature=0.7, top_k=8)   # takes ≥ 2
 CONTACT_JOINTS = (7, 8, 10, 11)                       # contact channels 333:337: L/R ankle, L/R foot
@@ -66,7 +67,7 @@ def prompt_masks(prompts, n_frames: int) -> tuple[np.ndarray, np.ndarray, np.nda
     motion = np.zeros((n_frames, 337), np.float32)
     mask = np.ones((n_frames, 337), np.float32)
     r6 = axis_angle_to_rot6d(torch.from_numpy(np.asarray(d.poses, np.float32))).numpy()   # (T, 55, 6)
-    for j in range(55):
+    for j in range(NUM_JOINTS):
         rows = d.pose_mask[:, j]
         motion[rows, 6 * j:6 * j + 6] = r6[rows, j]
         mask[rows, 6 * j:6 * j + 6] = 0.0
@@ -139,12 +140,12 @@ class EmageGenerator:
         inf = self.model.infer(torch.from_numpy(audio), mm, mk, sampling=sampling, generator=gen,
                                want_face_cls=False, control=control)
         out = self.model.decode(inf, ref)
-        poses = out["axis_angle"][0].cpu().numpy().reshape(-1, 55, 3)[:n_frames].astype(np.float32)
+        poses = out["axis_angle"][0].cpu().numpy().reshape(-1, NUM_JOINTS, 3)[:n_frames].astype(np.float32)
         trans = out["trans"][0].cpu().numpy()[:n_frames]
         contacts = out["vqdec"]["lower"][0, :n_frames, 57:61].cpu().numpy() if out["vqdec"]["lower"] is not None \
             else np.zeros((n_frames, 4), np.float32)
         expressions = out["expression"][0].cpu().numpy()[:n_frames].astype(np.float32)
-        jaw = poses[:, 22].copy()
+        jaw = poses[:, JAW_JOINT].copy()
         trans = plant_feet(poses, trans, contacts)
         return EmageBody(poses, trans, expressions, jaw, contacts)
 

@@ -31,15 +31,12 @@ from .checkpoint import PARTS, EmageWeights
 from .network import AudioFeatures, conv_decoder, conv_encoder, decoder_reach, encode_audio, window_forward
 from .rotations import axis_angle_to_rot6d, rot6d_to_axis_angle
 from ...vocabulary.rates import AUDIO_RATE, MOTION_FPS
+from ...vocabulary.skeleton import HAND_JOINTS, JAW_JOINT, LOWER_JOINTS, NUM_JOINTS, UPPER_JOINTS
 
 SAMPLES_PER_FRAME = AUDIO_RATE // MOTION_FPS   # 533, not 533.33: the published framing
 MOTION_DIMS = 337
 TRANS = slice(330, 333)
 CONTACT = slice(333, 337)
-UPPER_JOINTS = (3, 6, 9, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21)
-LOWER_JOINTS = (0, 1, 2, 4, 5, 7, 8, 10, 11)
-HAND_JOINTS = tuple(range(25, 55))
-JAW = 22
 PART_JOINTS = {"upper": UPPER_JOINTS, "hands": HAND_JOINTS, "lower": LOWER_JOINTS}
 SINGLE_THREAD_MAX_PARAMS = 10_000_000
 AUDIO_BATCH = 8           # windows per audio-encoder batch: ~25 MB of activations per window at full size
@@ -156,21 +153,21 @@ class EmageModel:
     def assemble(self, dec: dict[str, torch.Tensor | None], t: int) -> dict[str, torch.Tensor]:
         """Raw part decodes → axis-angle (1, T, 165), expression, 337-ch motion (the next window's seeds)."""
         dev = self.device
-        aa = torch.zeros(1, t, 55, 3, device=dev)
+        aa = torch.zeros(1, t, NUM_JOINTS, 3, device=dev)
         for part, joints in PART_JOINTS.items():
             d = dec.get(part)
             if d is not None:
                 width = 6 * len(joints)
                 aa[:, :, list(joints)] = rot6d_to_axis_angle(d[..., :width].reshape(1, t, len(joints), 6))
         if dec.get("face") is not None:
-            aa[:, :, JAW] = rot6d_to_axis_angle(dec["face"][..., :6])
+            aa[:, :, JAW_JOINT] = rot6d_to_axis_angle(dec["face"][..., :6])
             expression = dec["face"][..., 6:]
         else:
             expression = torch.zeros(1, t, 100, device=dev)
         lower = dec.get("lower")
         transfoot = lower[..., 54:61] if lower is not None else torch.zeros(1, t, 7, device=dev)
         rot6d = axis_angle_to_rot6d(aa).reshape(1, t, 330)
-        return {"axis_angle": aa.reshape(1, t, 165), "expression": expression,
+        return {"axis_angle": aa.reshape(1, t, 3 * NUM_JOINTS), "expression": expression,
                 "motion": torch.cat([rot6d, transfoot], dim=2)}
 
     def lower_mix(self, dec_lower: torch.Tensor | None, t: int) -> torch.Tensor:

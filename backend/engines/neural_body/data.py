@@ -16,7 +16,7 @@ import numpy as np
 from ...audio.features import HOP, log_mel, to_motion_rate
 from ...errors import UserError
 from ...formats.motion_npz import NUM_EXPRESSIONS, read_motion_npz
-from ...vocabulary.skeleton import HAND_JOINTS, JAW_JOINT, JOINT_INDEX, LOWER_JOINTS, UPPER_JOINTS
+from ...vocabulary.skeleton import HAND_JOINTS, JAW_JOINT, JOINT_INDEX, LOWER_JOINTS, NUM_JOINTS, UPPER_JOINTS
 from ...motion.kinematics import forward_kinematics
 from ...motion.rotations import axis_angle_to_matrix, matrix_to_axis_angle, matrix_to_rot6d, rot6d_to_matrix
 from .config import PART_WIDTHS, NeuralBodyConfig
@@ -104,7 +104,7 @@ def motion_to_parts(poses: np.ndarray, trans: np.ndarray, expressions: np.ndarra
 def parts_to_poses(parts: dict[str, np.ndarray], n_frames: int) -> np.ndarray:
     """Per-part features → (T, 55, 3) float32 axis-angle; joints of absent parts stay zero (rest / mean
     relaxed hand). Trans and contact channels are ignored here (see global_motion)."""
-    poses = np.zeros((n_frames, 55, 3), np.float32)
+    poses = np.zeros((n_frames, NUM_JOINTS, 3), np.float32)
     for part, feats in parts.items():
         joints = list(PART_JOINTS[part])
         r6 = np.asarray(feats[:, :6 * len(joints)], np.float64).reshape(n_frames, len(joints), 6)
