@@ -34,7 +34,7 @@ from .errors import UserError
 from .vocabulary.face import ARKIT_NAMES
 from .vocabulary.skeleton import EYE_JOINTS, JAW_JOINT, JOINT_NAMES, NUM_JOINTS
 from .motion.kinematics import local_angular_speed
-from .motion.rotations import axis_angle_to_quat, quat_conjugate, quat_multiply, quat_to_axis_angle
+from .motion.rotations import axis_angle_to_quat, quat_conjugate, quat_multiply, quat_power, quat_to_axis_angle
 from .vocabulary.rates import MOTION_FPS
 
 NUM_ARKIT = len(ARKIT_NAMES)
@@ -282,10 +282,7 @@ def _interpolate(a: np.ndarray, b: np.ndarray, w: np.ndarray, rotation: bool,
             for prev, cur in zip(order[:-1], order[1:]):
                 flip = np.sum(rel[cur] * rel[prev], axis=-1) < 0
                 rel[cur][flip] *= -1.0
-    half = np.arctan2(np.linalg.norm(rel[..., 1:], axis=-1), rel[..., 0])  # in [0, π]: beyond 90° = long way
-    axis = rel[..., 1:] / np.maximum(np.linalg.norm(rel[..., 1:], axis=-1, keepdims=True), 1e-12)
-    step = np.concatenate([np.cos(w * half)[..., None], np.sin(w * half)[..., None] * axis], axis=-1)
-    return quat_to_axis_angle(quat_multiply(qa, step))
+    return quat_to_axis_angle(quat_multiply(qa, quat_power(rel, w)))  # quat_slerp with this run's way round
 
 
 def _speed(values: np.ndarray, rotation: bool, fps: float) -> np.ndarray:

@@ -3,6 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
+try:
+    from ..backend.motion.rotations import quat_slerp
+except ImportError:  # loaded by file path (tests, without bpy): the repo root is on sys.path
+    from backend.motion.rotations import quat_slerp
+
 
 def resampled_frame_count(n_frames: int, src_fps: float, dst_fps: float) -> int:
     """Frames at dst_fps that cover the same duration as n_frames at src_fps (first and last included)."""
@@ -30,16 +35,6 @@ def resample_quaternions(q: np.ndarray, positions: np.ndarray) -> np.ndarray:
     q = np.asarray(q, dtype=np.float64)
     i0 = np.clip(np.floor(positions).astype(int), 0, len(q) - 1)
     i1 = np.minimum(i0 + 1, len(q) - 1)
-    w = (positions - i0).reshape((-1,) + (1,) * (q.ndim - 1))
-    a, b = q[i0], q[i1]
-    dot = np.clip(np.sum(a * b, axis=-1, keepdims=True), -1.0, 1.0)
-    b = np.where(dot < 0, -b, b)
-    dot = np.abs(dot)
-    theta = np.arccos(dot)
-    sin_theta = np.sin(theta)
-    small = sin_theta < 1e-6
-    safe = np.where(small, 1.0, sin_theta)
-    wa = np.where(small, 1.0 - w, np.sin((1.0 - w) * theta) / safe)
-    wb = np.where(small, w, np.sin(w * theta) / safe)
-    out = wa * a + wb * b
+    w = (positions - i0).reshape((-1,) + (1,) * (q.ndim - 2))
+    out = quat_slerp(q[i0], q[i1], w)
     return out / np.linalg.norm(out, axis=-1, keepdims=True)

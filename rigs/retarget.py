@@ -186,7 +186,10 @@ def _axis_permutation_nearest(m: np.ndarray) -> np.ndarray:
 
 def _slerp_identity(m: np.ndarray, fraction: float) -> np.ndarray:
     """(..., 3, 3) rotation → the same rotation about the same axis by `fraction` of its angle."""
-    return rotations.axis_angle_to_matrix(rotations.matrix_to_axis_angle(m) * fraction)
+    return rotations.quat_to_matrix(rotations.quat_slerp(_IDENTITY_QUAT, rotations.matrix_to_quat(m), fraction))
+
+
+_IDENTITY_QUAT = np.array([1.0, 0.0, 0.0, 0.0])
 
 
 # --- rig analysis --------------------------------------------------------------------------------
