@@ -448,7 +448,7 @@ REST_NAMES = tuple(REST_POSES)
 def choose_rests(silences: np.ndarray, emotion: str, intensity: float, rng: np.random.Generator) -> np.ndarray:
     """(M,) index into REST_NAMES for each long pause (M, 2), emotion-weighted; behind only in long ones."""
     k = float(np.clip(intensity, 0.0, 1.0))
-    w = np.array([(1 - k) * REST_WEIGHTS[n][0] + k * REST_WEIGHTS[n][EMOTIONS.index(emotion)] for n in REST_NAMES])
+    w = np.array([(1 - k) * REST_WEIGHTS[n]["neutral"] + k * REST_WEIGHTS[n][emotion] for n in REST_NAMES])
     long_enough = (silences[:, 1] - silences[:, 0] >= BEHIND_MIN_PAUSE_S) if len(silences) else np.zeros(0, bool)
     out = np.empty(len(silences), dtype=int)
     for i in range(len(silences)):
