@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .vocabulary.face import ARKIT_INDEX
 from .motion.rotations import axis_angle_to_matrix, matrix_to_euler
+from .vocabulary.face import ARKIT_INDEX
 from .vocabulary.skeleton import HEAD, LEFT_EYE, NECK, RIGHT_EYE
 
 JAW_OPEN_MAX_RAD = 0.30     # jaw pitch at jawOpen = 1 (SMPL-X jaw, mouth fully open)

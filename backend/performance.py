@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .vocabulary.face import NUM_ARKIT
-from .vocabulary.skeleton import NUM_JOINTS
 from .vocabulary.rates import MOTION_FPS
+from .vocabulary.skeleton import NUM_JOINTS
 
 
 @dataclass

@@ -31,11 +31,11 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UserError
-from .vocabulary.face import ARKIT_NAMES
-from .vocabulary.skeleton import EYE_JOINTS, JAW_JOINT, JOINT_NAMES, NUM_JOINTS
 from .motion.kinematics import local_angular_speed
 from .motion.rotations import axis_angle_to_quat, quat_conjugate, quat_multiply, quat_power, quat_to_axis_angle
+from .vocabulary.face import ARKIT_NAMES
 from .vocabulary.rates import MOTION_FPS
+from .vocabulary.skeleton import EYE_JOINTS, JAW_JOINT, JOINT_NAMES, NUM_JOINTS
 
 NUM_ARKIT = len(ARKIT_NAMES)
 FACE_DRIVEN_JOINTS = (JAW_JOINT, *EYE_JOINTS)  # set from the ARKit curves by assemble_performance

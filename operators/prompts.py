@@ -18,15 +18,15 @@ import bpy
 import numpy as np
 
 from ..backend.errors import UserError
-from ..backend.vocabulary.face import ARKIT_NAMES
-from ..backend.vocabulary.skeleton import NUM_JOINTS
 from ..backend.prompts import Prompts, prompts_from_arrays, write_prompts
+from ..backend.vocabulary.face import ARKIT_NAMES
+from ..backend.vocabulary.rates import MOTION_FPS
+from ..backend.vocabulary.skeleton import NUM_JOINTS
 from ..rigs.blender.pose import describe_armature
 from ..rigs.face_map import match_arkit_shape_keys
 from ..rigs.prompt_capture import PARTS, bone_joint_mask, part_joint_mask, rig_pose_to_smplx
 from ..rigs.skeletons import detect_skeleton
 from .settings import character_chosen
-from ..backend.vocabulary.rates import MOTION_FPS
 
 MARKER_PREFIX = "prompt: "
 PROMPT_ACTION_SUFFIX = " prompts"

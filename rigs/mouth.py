@@ -17,8 +17,8 @@ from typing import Iterable
 
 import numpy as np
 
-from .face_map import match_arkit_shape_keys
 from ._backend import face_vocabulary
+from .face_map import match_arkit_shape_keys
 
 SHAPE_KEYS = "shape_keys"
 JAW_BONE = "jaw_bone"

@@ -92,7 +92,7 @@ class SmplxModel:
 
     def hand_mean(self) -> np.ndarray:
         """(30, 3) MANO mean hand of joints 25–54 (left then right): what BEAT2 finger poses are relative to."""
-        return np.concatenate([self.hands_meanl, self.hands_meanr]).reshape(30, 3)
+        return np.concatenate([self.hands_meanl, self.hands_meanr]).reshape(skeleton.NUM_HAND_JOINTS, 3)
 
 
 def _expected_shape_ok(shape: tuple[int, ...], expected: tuple[int | None, ...]) -> bool:

@@ -8,11 +8,11 @@ from scipy.ndimage import maximum_filter1d, median_filter, minimum_filter1d, uni
 
 from ..analysis import Phone, SpeechAnalysis
 
-from ..vocabulary.phonemes import VOWELS
 from ..progress import JobControl
+from ..vocabulary.phonemes import VOWELS
+from ..vocabulary.rates import MOTION_FPS as FPS
 from . import features as F
 from .io import LoadedAudio
-from ..vocabulary.rates import MOTION_FPS as FPS
 
 ABS_SILENCE_DB = -75.0      # frames quieter than this (A-weighted dBFS) are never speech
 MIN_RANGE_DB = 3.0          # speech must rise this far above the noise floor

@@ -11,8 +11,8 @@ import numpy as np
 import scipy.fft as sfft
 
 from ..progress import JobControl
-from .io import make_resampler
 from ..vocabulary.rates import AUDIO_RATE as SR, MOTION_FPS
+from .io import make_resampler
 
 HOP = 160                      # 10 ms
 FEATURE_RATE = SR // HOP       # 100 frames per second

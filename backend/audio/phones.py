@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..analysis import Phone
-from ..vocabulary.choices import RECOGNIZERS
 from ..progress import JobControl
+from ..vocabulary.choices import RECOGNIZERS
 from ..vocabulary.rates import AUDIO_RATE as SR
 
 PS_RATE = 100                 # pocketsphinx frames per second

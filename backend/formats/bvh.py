@@ -9,8 +9,8 @@ import numpy as np
 
 from ..fileio import atomic_write
 from ..motion.rotations import axis_angle_to_matrix, matrix_to_euler
-from ..vocabulary.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS, REST_OFFSETS
 from ..vocabulary.rates import MOTION_FPS
+from ..vocabulary.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS, REST_OFFSETS
 from .hand_pose import add_hand_mean
 
 CM_PER_M = 100.0

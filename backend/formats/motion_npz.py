@@ -20,8 +20,8 @@ import numpy as np
 from ..fileio import atomic_write
 from ..errors import UserError
 from ..vocabulary.face import ARKIT_INDEX, ARKIT_NAMES, NUM_ARKIT
-from ..vocabulary.skeleton import NUM_HAND_JOINTS, NUM_JOINTS
 from ..vocabulary.rates import MOTION_FPS
+from ..vocabulary.skeleton import NUM_HAND_JOINTS, NUM_JOINTS
 
 NUM_EXPRESSIONS = 100
 NUM_BETAS = 300

@@ -20,11 +20,11 @@ from typing import Callable
 import numpy as np
 from scipy import linalg
 
-from ..vocabulary.skeleton import EYE_JOINTS, JAW_JOINT, NUM_JOINTS
 from ..motion.kinematics import forward_kinematics
 from ..motion.rotations import axis_angle_to_matrix, matrix_to_rot6d
-from .body import beat_consistency, jitter, upper_body_angular_speed
 from ..vocabulary.rates import AUDIO_RATE, MOTION_FPS
+from ..vocabulary.skeleton import EYE_JOINTS, JAW_JOINT, NUM_JOINTS
+from .body import beat_consistency, jitter, upper_body_angular_speed
 
 EVAL_JOINTS = tuple(j for j in range(NUM_JOINTS) if j != JAW_JOINT and j not in EYE_JOINTS)
 FGD_WINDOW = 64

@@ -12,8 +12,8 @@ import numpy as np
 
 from ..analysis import Phone
 
-from ..vocabulary.phonemes import BILABIALS
 from ..vocabulary.face import ARKIT_INDEX, lip_aperture
+from ..vocabulary.phonemes import BILABIALS
 from ..vocabulary.rates import MOTION_FPS
 
 

@@ -177,7 +177,7 @@ def test_vocabulary_is_data_with_at_least_twelve_kinds():
     assert any(g.two_handed for g in GESTURES) and any(not g.two_handed for g in GESTURES)
     for g in GESTURES:
         assert g.prep.shape in HAND_SHAPES and g.stroke.shape in HAND_SHAPES
-        assert g.stroke_s > 0 and g.hold_s > 0 and min(g.weights) >= 0
+        assert g.stroke_s > 0 and g.hold_s > 0 and min(g.weights.values()) >= 0
     with pytest.raises(ValueError):
         plan_gestures(synthetic_analysis(3.0), emotion_style("neutral", 0.5), "neutral", 0.5,
                       np.random.default_rng(0), BodyParams(vocabulary=("moonwalk",)))

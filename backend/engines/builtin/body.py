@@ -20,13 +20,13 @@ import numpy as np
 
 from ...analysis import SpeechAnalysis
 from ...formats.hand_pose import hand_shape, mirror_hand
-from ...vocabulary.skeleton import (FACE_JOINTS, JOINT_INDEX, LEFT_HAND, NUM_JOINTS, PELVIS_REST_HEIGHT, REST_OFFSETS,
-                                   RIGHT_HAND)
 from ...motion.dynamics import enforce_dynamics
 from ...motion.rotations import (axis_angle_to_quat, quat_multiply, quat_to_axis_angle, quat_to_matrix,
                                  matrix_to_quat)
-from ...vocabulary.choices import EMOTIONS
 from ...progress import JobControl
+from ...vocabulary.choices import EMOTIONS
+from ...vocabulary.skeleton import (FACE_JOINTS, JOINT_INDEX, LEFT_HAND, NUM_JOINTS, PELVIS_REST_HEIGHT, REST_OFFSETS,
+                                   RIGHT_HAND)
 from .gestures import (BEHIND_MIN_PAUSE_S, BEHIND_VIA, GESTURES, MAX_COUNT, READY_POSE, REST_POSES, REST_WEIGHTS,
                        GestureKind, HandKey)
 from .idle import (IdleParams, catmull_rom_velocities, idle_layer, interpolate_hermite, interpolate_min_jerk,

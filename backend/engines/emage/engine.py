@@ -22,13 +22,13 @@ from scipy.ndimage import binary_erosion, gaussian_filter1d
 
 from ...analysis import SpeechAnalysis
 from ...errors import UserError
-from ...vocabulary.face import NUM_ARKIT
 from ...progress import JobControl
+from ...vocabulary.face import NUM_ARKIT
+from ...vocabulary.rates import AUDIO_RATE, MOTION_FPS
+from ...vocabulary.skeleton import JAW_JOINT, NUM_JOINTS
 from .checkpoint import load_weights
 from .inference import EmageModel, Sampling
 from .rotations import axis_angle_to_rot6d
-from ...vocabulary.rates import AUDIO_RATE, MOTION_FPS
-from ...vocabulary.skeleton import JAW_JOINT, NUM_JOINTS
 
 TAKE_SAMPLING = Sampling(temperature=0.7, top_k=8)   # takes ≥ 2
 CONTACT_JOINTS = (7, 8, 10, 11)                       # contact channels 333:337: L/R ankle, L/R foot

@@ -27,11 +27,11 @@ import torch
 import torch.nn.functional as F
 
 from ...errors import UserError
+from ...vocabulary.rates import AUDIO_RATE, MOTION_FPS
+from ...vocabulary.skeleton import HAND_JOINTS, JAW_JOINT, LOWER_JOINTS, NUM_JOINTS, UPPER_JOINTS
 from .checkpoint import PARTS, EmageWeights
 from .network import AudioFeatures, conv_decoder, conv_encoder, decoder_reach, encode_audio, window_forward
 from .rotations import axis_angle_to_rot6d, rot6d_to_axis_angle
-from ...vocabulary.rates import AUDIO_RATE, MOTION_FPS
-from ...vocabulary.skeleton import HAND_JOINTS, JAW_JOINT, LOWER_JOINTS, NUM_JOINTS, UPPER_JOINTS
 
 SAMPLES_PER_FRAME = AUDIO_RATE // MOTION_FPS   # 533, not 533.33: the published framing
 MOTION_DIMS = 337

@@ -16,11 +16,11 @@ import numpy as np
 from ...audio.features import HOP, log_mel, to_motion_rate
 from ...errors import UserError
 from ...formats.motion_npz import NUM_EXPRESSIONS, read_motion_npz
-from ...vocabulary.skeleton import HAND_JOINTS, JAW_JOINT, JOINT_INDEX, LOWER_JOINTS, NUM_JOINTS, UPPER_JOINTS
 from ...motion.kinematics import forward_kinematics
 from ...motion.rotations import axis_angle_to_matrix, matrix_to_axis_angle, matrix_to_rot6d, rot6d_to_matrix
-from .config import PART_WIDTHS, NeuralBodyConfig
 from ...vocabulary.rates import AUDIO_RATE, MOTION_FPS
+from ...vocabulary.skeleton import HAND_JOINTS, JAW_JOINT, JOINT_INDEX, LOWER_JOINTS, NUM_JOINTS, UPPER_JOINTS
+from .config import PART_WIDTHS, NeuralBodyConfig
 
 CONTACT_JOINTS = (JOINT_INDEX["left_ankle"], JOINT_INDEX["right_ankle"],
                   JOINT_INDEX["left_foot"], JOINT_INDEX["right_foot"])

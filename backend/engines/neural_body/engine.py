@@ -14,9 +14,9 @@ from ...analysis import SpeechAnalysis
 from ...errors import UserError
 from ...models import BODY_MODEL, missing_model_message
 from ...progress import JobControl
+from ...vocabulary.skeleton import NUM_JOINTS
 from .infer import DEFAULT_CHECKPOINT, KnownMotion, SamplingParams, generate_motion
 from .model import load_checkpoint
-from ...vocabulary.skeleton import NUM_JOINTS
 
 SINGLE_THREAD_MAX_PARAMS = 10_000_000
 

@@ -18,12 +18,12 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from ...vocabulary.skeleton import NUM_JOINTS
 from .config import NeuralBodyConfig
 from .data import WindowSet
 from .global_motion import LOWER_TRANS
 from .model import NeuralBodyModel, model_from_payload, read_checkpoint, save_checkpoint
 from .vqvae import fk_positions_t, rot6d_to_matrix_t
-from ...vocabulary.skeleton import NUM_JOINTS
 
 ProgressLine = Callable[[str], None]
 STAGES = ("vq", "transformer", "done")

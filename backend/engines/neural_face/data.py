@@ -12,12 +12,12 @@ import numpy as np
 
 from ...analysis import Phone
 
-from ...vocabulary.phonemes import BILABIALS
 from ...metrics.face import phone_frames
 from ...progress import JobControl
+from ...vocabulary.phonemes import BILABIALS
+from ...vocabulary.rates import MOTION_FPS
 from .channels import SPEECH_INDEX, load_facegood_clip, speech_aperture
 from .features import motion_rate_log_mel
-from ...vocabulary.rates import MOTION_FPS
 
 LIP_CONTACT_SIGMA_FRAMES = 1.5
 ENGLISH_STYLE, FACEGOOD_STYLE = 0, 1

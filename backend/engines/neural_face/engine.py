@@ -9,16 +9,16 @@ from scipy.ndimage import gaussian_filter1d
 
 from ...analysis import Phone, SpeechAnalysis
 
-from ...vocabulary.phonemes import BILABIALS
 from ...errors import UserError
-from ...vocabulary.face import ARKIT_INDEX
 from ...progress import JobControl
+from ...vocabulary.face import ARKIT_INDEX
+from ...vocabulary.phonemes import BILABIALS
+from ...vocabulary.rates import MOTION_FPS
 from .channels import JAW_OPEN, MOUTH_CLOSE, SPEECH_CHANNELS, SPEECH_INDEX
 from ...models import FACE_MODEL, missing_model_message, shipped_model
 from .features import motion_rate_log_mel
 from .model import load_checkpoint
 from .personalize import FaceStyle, load_style
-from ...vocabulary.rates import MOTION_FPS
 
 SHIPPED_CHECKPOINT = shipped_model(FACE_MODEL)
 DEFAULT_STYLE = 0            # the generic model's style 0: English speech as the built-in engine moves it
@@ -109,8 +109,8 @@ def compose_face(mouth: np.ndarray, base_face: np.ndarray, emotion: str, intensi
     pause (T,) 0..1, 1 where nobody speaks: the jaw relaxes to rest and the lips close there.
     calibrate_jaw: put the generic model's jaw on the built-in scale (`calibrated_jaw_open`).
     """
-    from ..builtin.face import EMOTION_STYLES
     from ...vocabulary.visemes import LIP_OPENING_CHANNELS, REST_TARGETS
+    from ..builtin.face import EMOTION_STYLES
 
     out = np.array(base_face, np.float64)
     m = np.array(mouth, np.float64)

@@ -16,12 +16,12 @@ import numpy as np
 import torch
 
 from ...errors import UserError
-from ..torch_files import read_tagged
 from ...vocabulary.face import NUM_ARKIT
+from ...vocabulary.rates import MOTION_FPS
+from ..torch_files import read_tagged
 from .channels import SPEECH_CHANNELS, SPEECH_INDEX
 from .features import motion_rate_log_mel
 from .model import FaceModelConfig, NeuralFaceModel
-from ...vocabulary.rates import MOTION_FPS
 
 STYLE_FORMAT = "orator-face-style"
 STYLE_VERSION = 1
