@@ -3,11 +3,12 @@ Player Me, Meta avatars) and VRM expressions (VRM 1.0 names, VRM 0.x presets). P
 
 Visemes are phone classes, so each one's mouth shape is the mean ARKit target of its phones in the
 phone → mouth-shape table (`vocabulary.visemes.VISEMES`, the one place that says how a phone looks).
-Per frame, the mouth part of the ARKit curves (minus the resting mouth) is written as a non-negative mix of those shapes (non-negative least squares, projected gradient, all frames at
-once); the weights sum to at most 1 and `sil` (VRM: nothing) takes the rest. Where the ARKit curves
-seal the lips (aperture jawOpen − mouthClose ≤ SEAL_APERTURE), the seal wins: every opening viseme
-fades out and, for the Oculus set, viseme_PP takes over when the lips are pressed (p/b/m), so the
-lips close on the mesh wherever the curves say closed.
+Per frame, the mouth part of the ARKit curves (minus the resting mouth) is written as a non-negative mix
+of those shapes (non-negative least squares, projected gradient, all frames at once); the weights sum
+to at most 1 and `sil` (VRM: nothing) takes the rest. Where the ARKit curves seal the lips (aperture
+jawOpen − mouthClose ≤ SEAL_APERTURE), the seal wins: every opening viseme fades out and, for the Oculus
+set, viseme_PP takes over when the lips are pressed (p/b/m), so the lips close on the mesh wherever the
+curves say closed.
 VRM blinks split ARKit's two eyelids into both (`blink`) and the one that is closed further; the
 emotions follow the channels only that emotion's style moves (cheekSquint → happy, noseSneer →
 angry, mouthFrown → sad, eyeWide → surprised), scaled so a full-intensity style reads 1.
