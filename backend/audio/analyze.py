@@ -7,7 +7,6 @@ import numpy as np
 from scipy.ndimage import maximum_filter1d, median_filter, minimum_filter1d, uniform_filter1d
 
 from ..analysis import Phone, SpeechAnalysis
-
 from ..progress import JobControl
 from ..vocabulary.phonemes import VOWELS
 from ..vocabulary.rates import MOTION_FPS as FPS

@@ -11,7 +11,6 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from ..analysis import Phone
-
 from ..vocabulary.face import ARKIT_INDEX, lip_aperture
 from ..vocabulary.phonemes import BILABIALS
 from ..vocabulary.rates import MOTION_FPS

@@ -11,9 +11,9 @@ import pytest
 import soundfile as sf
 
 from backend.cli import main, write_crash_log
-from backend.vocabulary.face import ARKIT_INDEX
 from backend.formats.livelink_csv import read_livelink_csv
 from backend.formats.motion_npz import read_motion_npz
+from backend.vocabulary.face import ARKIT_INDEX
 
 from .audio_fixtures import speechlike, write_wav
 

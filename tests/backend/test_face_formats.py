@@ -12,9 +12,9 @@ from backend.cli import main
 from backend.formats.face_formats import arkit_to_oculus, arkit_to_vrm, face_curves
 from backend.metrics.face import phone_frames
 from backend.options import GenerateOptions
+from backend.pipeline import generate, write_generation
 from backend.vocabulary.face import OCULUS_VISEMES, VRM_EXPRESSIONS
 from backend.vocabulary.phonemes import BILABIALS
-from backend.pipeline import generate, write_generation
 
 from ..engines.test_builtin_face import face, random_speech
 

@@ -14,8 +14,8 @@ from backend.motion.dynamics import (default_limits, default_speed_limits, enfor
                                      twist_angle, twist_jumps)
 from backend.motion.kinematics import forward_kinematics, local_angular_speed
 from backend.motion.rotations import axis_angle_to_quat, quat_multiply
-from backend.vocabulary.choices import EMOTIONS
 from backend.prompts import Prompts, apply_prompts
+from backend.vocabulary.choices import EMOTIONS
 
 FPS = 30
 SEEDS = range(8)

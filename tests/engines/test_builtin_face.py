@@ -11,13 +11,12 @@ import numpy as np
 import pytest
 
 from backend.analysis import Phone, SpeechAnalysis
-
-from backend.vocabulary.phonemes import BILABIALS, VOWELS
 from backend.engines.builtin.face import FaceParams, generate_face
 from backend.errors import Cancelled
-from backend.vocabulary.face import ARKIT_INDEX, ARKIT_NAMES, lip_aperture
 from backend.metrics.face import bilabial_closure_rate, blink_rate, jitter, mean_aperture, phone_frames
 from backend.progress import JobControl
+from backend.vocabulary.face import ARKIT_INDEX, ARKIT_NAMES, lip_aperture
+from backend.vocabulary.phonemes import BILABIALS, VOWELS
 
 FPS = 30
 OPEN_VOWELS = ("AA", "AE", "AH", "AO", "AW", "AY")

@@ -12,12 +12,12 @@ import torch
 from backend.analysis import Phone
 from backend.cli import main
 from backend.errors import UserError
-from backend.vocabulary.face import ARKIT_INDEX, lip_aperture
 from backend.formats.livelink_csv import write_livelink_csv
 from backend.engines.neural_face.channels import SPEECH_CHANNELS, SPEECH_INDEX
 from backend.engines.neural_face.data import english_clip, lip_contact_weights
 from backend.engines.neural_face.engine import SHIPPED_CHECKPOINT, NeuralFaceGenerator, compose_face
 from backend.engines.neural_face.model import FaceModelConfig, NeuralFaceModel, load_checkpoint, save_checkpoint
+from backend.vocabulary.face import ARKIT_INDEX, lip_aperture
 from backend.engines.neural_face.personalize import (FaceStyle, PersonalizeParams, fit_style, load_style,
                                                      matched_reference, read_reference_curves, save_style)
 from backend.engines.neural_face.training import TrainParams, face_losses, train_face

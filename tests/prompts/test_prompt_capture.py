@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backend.vocabulary import skeleton
 from backend.motion import rotations
+from backend.vocabulary import skeleton
 from rigs.prompt_capture import PART_JOINTS, bone_joint_mask, part_joint_mask, rig_pose_to_smplx
 from rigs.retarget import retarget_smplx_to_rig
 from rigs.skeletons import detect_skeleton

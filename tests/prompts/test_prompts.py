@@ -16,12 +16,12 @@ from backend.client import WorkerClient
 from backend.engines.builtin.body import generate_body
 from backend.engines.builtin.face import generate_face
 from backend.errors import UserError
-from backend.vocabulary.face import ARKIT_INDEX
 from backend.formats.motion_npz import read_motion_npz
-from backend.vocabulary.skeleton import JOINT_INDEX as J
 from backend.metrics.body import beat_consistency
 from backend.motion.kinematics import forward_kinematics, local_angular_speed
 from backend.motion.rotations import axis_angle_to_quat, quat_conjugate, quat_multiply
+from backend.vocabulary.face import ARKIT_INDEX
+from backend.vocabulary.skeleton import JOINT_INDEX as J
 from backend.vocabulary.skeleton import REST_OFFSETS
 from backend.prompts import (PROMPT_KEYS, Prompts, SpeedPolicy, apply_prompts, read_prompts, spans,
                              write_prompts)

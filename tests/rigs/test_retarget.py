@@ -15,8 +15,8 @@ import pytest
 
 from backend.errors import UserError
 from backend.formats import hand_pose
-from backend.vocabulary import skeleton
 from backend.motion import kinematics, rotations
+from backend.vocabulary import skeleton
 from rigs.retarget import (SMPLX_TO_BLENDER, RigDescription, bone_rest_rotation, pose_rig,
                            retarget_smplx_to_rig, smplx_rest_positions)
 from rigs.skeletons import detect_skeleton

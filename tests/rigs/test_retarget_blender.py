@@ -7,8 +7,8 @@ import pytest
 
 bpy = pytest.importorskip("bpy")
 
-from backend.vocabulary import skeleton  # noqa: E402
 from backend.formats.motion_npz import read_motion_npz, write_motion_npz  # noqa: E402
+from backend.vocabulary import skeleton  # noqa: E402
 from rigs.blender.pose import apply_pose, apply_shape_key_frame, describe_armature  # noqa: E402
 from rigs.blender.smplx_rig import build_flame_head, build_smplx_rig  # noqa: E402
 from rigs.face_map import match_expression_keys  # noqa: E402

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 
 from ...analysis import Phone
-
 from ...metrics.face import phone_frames
 from ...progress import JobControl
 from ...vocabulary.phonemes import BILABIALS

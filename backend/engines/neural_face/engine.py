@@ -8,7 +8,6 @@ import torch
 from scipy.ndimage import gaussian_filter1d
 
 from ...analysis import Phone, SpeechAnalysis
-
 from ...errors import UserError
 from ...progress import JobControl
 from ...vocabulary.face import ARKIT_INDEX
