@@ -16,14 +16,14 @@ from backend.engines.builtin.body import (BodyParams, arm_ik, emotion_style, gen
 from backend.engines.builtin.gestures import GESTURES, READY_POSE, REST_POSES
 from backend.errors import Cancelled
 from backend.formats.hand_pose import HAND_SHAPES, MEAN_RELAXED_HAND, hand_shape, to_flat_hand
-from backend.vocabulary.skeleton import JOINT_INDEX as J, PELVIS_REST_HEIGHT, UPPER_JOINTS
 from backend.metrics.body import (beat_consistency, foot_sliding, jitter, root_drift_per_minute,
                                   upper_body_angular_speed)
 from backend.motion.kinematics import forward_kinematics
 from backend.motion.rotations import quat_to_axis_angle
 from backend.progress import JobControl
+from backend.vocabulary.rates import MOTION_FPS as FPS
+from backend.vocabulary.skeleton import JOINT_INDEX as J, PELVIS_REST_HEIGHT, UPPER_JOINTS
 
-FPS = 30
 WRISTS = (J["left_wrist"], J["right_wrist"])
 
 

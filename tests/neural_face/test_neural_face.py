@@ -17,11 +17,11 @@ from backend.engines.neural_face.channels import SPEECH_CHANNELS, SPEECH_INDEX
 from backend.engines.neural_face.data import english_clip, lip_contact_weights
 from backend.engines.neural_face.engine import SHIPPED_CHECKPOINT, NeuralFaceGenerator, compose_face
 from backend.engines.neural_face.model import FaceModelConfig, NeuralFaceModel, load_checkpoint, save_checkpoint
-from backend.vocabulary.face import ARKIT_INDEX, lip_aperture
 from backend.engines.neural_face.personalize import (FaceStyle, PersonalizeParams, fit_style, load_style,
                                                      matched_reference, read_reference_curves, save_style)
 from backend.engines.neural_face.training import TrainParams, face_losses, train_face
 from backend.metrics.face import bilabial_closure_rate, jitter
+from backend.vocabulary.face import ARKIT_INDEX, lip_aperture
 
 TINY = FaceModelConfig(d_model=16, n_heads=4, ff_dim=32, encoder_channels=32, encoder_kernel=5,
                        attention_window=20, n_styles=1, hidden=32, decoder_layers=2)
