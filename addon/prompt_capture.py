@@ -17,10 +17,10 @@ from pathlib import Path
 import bpy
 import numpy as np
 
-from ..backend import MOTION_FPS
+from ..backend.vocabulary.rates import MOTION_FPS
 from ..backend.errors import UserError
-from ..backend.formats.arkit import ARKIT_NAMES
-from ..backend.formats.smplx_joints import NUM_JOINTS
+from ..backend.vocabulary.face import ARKIT_NAMES
+from ..backend.vocabulary.skeleton import NUM_JOINTS
 from ..backend.prompts import Prompts, prompts_from_arrays, write_prompts
 from ..rigs.blender.pose import describe_armature
 from ..rigs.face_map import match_arkit_shape_keys

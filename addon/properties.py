@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import bpy
 
-from ..backend.options import EMOTIONS, MAX_TAKES
+from ..backend.vocabulary.choices import EMOTIONS, MAX_TAKES
 from .backend_python import BackendPython
 from .backend_status import engine_items
 from .body_engine import BODY_ENGINE_ITEMS, on_engine_or_folder_changed, refresh_emage_status

@@ -9,9 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-# ARPAbet phone set (CMU, no stress digits) plus 'SIL' for silence/pauses.
-VOWELS = frozenset("AA AE AH AO AW AY EH ER EY IH IY OW OY UH UW".split())
-BILABIALS = frozenset(("P", "B", "M"))
+from .vocabulary.rates import MOTION_FPS
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,7 @@ class SpeechAnalysis:
     phone_confidence: float
     language: str = "en"
     warnings: list[str] = field(default_factory=list)
-    fps: int = 30
+    fps: int = MOTION_FPS
     phone_spans: list[tuple[float, float, str]] = field(default_factory=list)
     samples: np.ndarray | None = None  # (N,) float32 16 kHz mono audio, for engines that read the waveform
 

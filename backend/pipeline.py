@@ -24,6 +24,7 @@ from .performance import Performance
 from .progress import JobControl
 from .prompts import apply_prompts, check_prompt_frames, read_prompts
 from .summary import SUMMARY_NAME, GenerationSummary, TakeFiles
+from .vocabulary.skeleton import JAW_JOINT, LEFT_EYE, RIGHT_EYE
 
 
 @dataclass
@@ -60,9 +61,8 @@ def check_finite(perf: Performance, expressions: np.ndarray | None) -> None:
 def assemble_performance(poses: np.ndarray, trans: np.ndarray, arkit: np.ndarray, meta: dict) -> Performance:
     """Combine body and face: the jaw joint follows jawOpen and the eye joints follow eyeLook*."""
     poses = np.array(poses, dtype=np.float32)
-    poses[:, 22] = jaw_rotation_from_arkit(arkit)
-    left, right = eye_rotations_from_arkit(arkit)
-    poses[:, 23], poses[:, 24] = left, right
+    poses[:, JAW_JOINT] = jaw_rotation_from_arkit(arkit)
+    poses[:, LEFT_EYE], poses[:, RIGHT_EYE] = eye_rotations_from_arkit(arkit)
     return Performance(poses=poses, trans=np.asarray(trans, np.float32),
                        arkit=np.clip(arkit, 0.0, 1.0).astype(np.float32), meta=meta)
 

@@ -31,16 +31,17 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UserError
-from .formats.arkit import ARKIT_NAMES
-from .formats.smplx_joints import EYE_JOINTS, JAW_JOINT, JOINT_NAMES, NUM_JOINTS
 from .motion.kinematics import local_angular_speed
-from .motion.rotations import axis_angle_to_quat, quat_conjugate, quat_multiply, quat_to_axis_angle
+from .motion.rotations import axis_angle_to_quat, quat_conjugate, quat_multiply, quat_power, quat_to_axis_angle
+from .vocabulary.face import ARKIT_NAMES
+from .vocabulary.rates import MOTION_FPS
+from .vocabulary.skeleton import EYE_JOINTS, JAW_JOINT, JOINT_NAMES, NUM_JOINTS
 
 NUM_ARKIT = len(ARKIT_NAMES)
 FACE_DRIVEN_JOINTS = (JAW_JOINT, *EYE_JOINTS)  # set from the ARKit curves by assemble_performance
 PROMPT_KEYS = ("frames", "pose_mask", "poses", "trans_mask", "trans", "arkit_mask", "arkit")
 MAX_PROMPT_BYTES = 256 << 20    # per array: 100,000 prompt frames of float64 poses are 132 MB
-MAX_PROMPT_FRAME = 30 * 3600 * 24   # a day of motion at 30 fps
+MAX_PROMPT_FRAME = MOTION_FPS * 3600 * 24   # a day of motion
 MAX_AXIS_ANGLE = 4 * np.pi      # rad; larger rotations are the same as smaller ones, 1e30 is a broken file
 MAX_TRANS_M = 1e4
 
@@ -281,10 +282,7 @@ def _interpolate(a: np.ndarray, b: np.ndarray, w: np.ndarray, rotation: bool,
             for prev, cur in zip(order[:-1], order[1:]):
                 flip = np.sum(rel[cur] * rel[prev], axis=-1) < 0
                 rel[cur][flip] *= -1.0
-    half = np.arctan2(np.linalg.norm(rel[..., 1:], axis=-1), rel[..., 0])  # in [0, π]: beyond 90° = long way
-    axis = rel[..., 1:] / np.maximum(np.linalg.norm(rel[..., 1:], axis=-1, keepdims=True), 1e-12)
-    step = np.concatenate([np.cos(w * half)[..., None], np.sin(w * half)[..., None] * axis], axis=-1)
-    return quat_to_axis_angle(quat_multiply(qa, step))
+    return quat_to_axis_angle(quat_multiply(qa, quat_power(rel, w)))  # quat_slerp with this run's way round
 
 
 def _speed(values: np.ndarray, rotation: bool, fps: float) -> np.ndarray:
@@ -367,7 +365,7 @@ def blend_channels(generated: np.ndarray, given: np.ndarray, targets: np.ndarray
     return out
 
 
-def apply_prompts(poses: np.ndarray, trans: np.ndarray, arkit: np.ndarray, prompts: Prompts, fps: float = 30.0,
+def apply_prompts(poses: np.ndarray, trans: np.ndarray, arkit: np.ndarray, prompts: Prompts, fps: float = MOTION_FPS,
                   policy: SpeedPolicy = SpeedPolicy()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Make a take honour the prompts; returns new (poses (T,55,3), trans (T,3), arkit (T,52)) float32.
 

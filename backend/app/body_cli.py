@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..paths import default_shared_dir
 from ..errors import EXIT_OK, UserError
+from ..vocabulary.choices import DEVICES
 
 # Clips kept out of the shipped model's training data, for `evaluate`.
 HELDOUT_SPEECH = ("LJ001-0030", "LJ001-0031", "LJ001-0032", "5703-47212-0000")
@@ -111,7 +112,7 @@ def register_body_commands(sub) -> None:
     tb.add_argument("--resume", action="store_true", help="continue from --out where it stopped")
     tb.add_argument("--ship", metavar="PATH", help="also write a copy without optimizer state")
     tb.add_argument("--threads", type=int, default=max(1, (os.cpu_count() or 2) // 2))
-    tb.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    tb.add_argument("--device", default="auto", choices=DEVICES)
     tb.add_argument("--log-every", type=int, default=50)
     tb.set_defaults(func=cmd_train_body)
 
@@ -122,6 +123,6 @@ def register_body_commands(sub) -> None:
     ev.add_argument("--takes", type=int, default=2, help="takes per clip (for cross-take diversity)")
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--fgd-steps", type=int, default=300, help="training steps of the FGD motion autoencoder")
-    ev.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    ev.add_argument("--device", default="auto", choices=DEVICES)
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=cmd_evaluate)

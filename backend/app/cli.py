@@ -15,7 +15,8 @@ from pathlib import Path
 from .. import __version__
 from ..errors import EXIT_BATCH_FAILURES, EXIT_CANCELLED, EXIT_INTERNAL, EXIT_OK, EXIT_USER, Cancelled, UserError
 from .crash_log import write_crash_log
-from ..options import EMOTIONS, LANGUAGES, MAX_TAKES, RECOGNIZERS, GenerateOptions
+from ..options import GenerateOptions
+from ..vocabulary.choices import DEVICES, EMOTIONS, FACE_FORMATS, LANGUAGES, MAX_TAKES, RECOGNIZERS
 
 
 def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,10 +36,10 @@ def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--arkit-to-flame", metavar="M.npy",
                    help="(52, 100) matrix mapping ARKit weights to FLAME expressions (else expressions stay 0)")
     g.add_argument("--bvh", action="store_true", help="also write the skeleton motion as motion.bvh")
-    g.add_argument("--face-format", default="arkit", choices=("arkit", "oculus", "vrm"),
+    g.add_argument("--face-format", default="arkit", choices=FACE_FORMATS,
                    help="face curves besides ARKit: oculus (the 15 Oculus/Meta visemes, Ready Player Me) or vrm "
                         "(VRM expressions aa ih ou ee oh, blinks, emotions) into face_<format>.csv")
-    g.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    g.add_argument("--device", default="auto", choices=DEVICES)
     g.add_argument("--face-style", metavar="STYLE.orstyle",
                    help="speaking style from `personalize` (needs --face-engine neural)")
     g.add_argument("--face-checkpoint", metavar="CKPT.pt",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..paths import default_shared_dir
 from ..errors import EXIT_OK, UserError
+from ..vocabulary.choices import DEVICES
 
 DEFAULT_HELDOUT_LJ = ("LJ001-0006", "LJ001-0007", "LJ001-0008")
 FACEGOOD_TRAIN = ("1114_2_01", "1114_2_02", "1114_2_03")
@@ -116,7 +117,7 @@ def register_face_commands(subparsers) -> None:
                          "(id|text|normalised text); repeatable")
     tr.add_argument("--log-every", type=int, default=100)
     tr.add_argument("--threads", type=int, default=2)
-    tr.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    tr.add_argument("--device", default="auto", choices=DEVICES)
     tr.set_defaults(func=cmd_train_face)
 
     pe = subparsers.add_parser("personalize", help="fit a speaking style from a reference recording + face curves")
@@ -128,5 +129,5 @@ def register_face_commands(subparsers) -> None:
     pe.add_argument("--embedding-steps", type=int, default=300)
     pe.add_argument("--basis-steps", type=int, default=300)
     pe.add_argument("--threads", type=int, default=2)
-    pe.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    pe.add_argument("--device", default="auto", choices=DEVICES)
     pe.set_defaults(func=cmd_personalize)

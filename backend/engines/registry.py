@@ -8,6 +8,7 @@ import numpy as np
 
 from ..analysis import SpeechAnalysis
 from ..progress import JobControl
+from ..vocabulary import choices
 
 if TYPE_CHECKING:
     from ..options import GenerateOptions
@@ -122,6 +123,8 @@ def _emage_engine():
 
 BODY_ENGINES = {"builtin": BuiltinBodyEngine, "neural": NeuralBodyEngine, "emage": _emage_engine}
 FACE_ENGINES = {"builtin": BuiltinFaceEngine, "neural": NeuralFaceEngine}
+# options.validated checks names against the vocabulary's lists: these tables must serve exactly those
+assert tuple(BODY_ENGINES) == choices.BODY_ENGINES and tuple(FACE_ENGINES) == choices.FACE_ENGINES
 
 
 class EngineCache:

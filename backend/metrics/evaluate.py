@@ -20,12 +20,13 @@ from typing import Callable
 import numpy as np
 from scipy import linalg
 
-from ..formats.smplx_joints import EYE_JOINTS, JAW_JOINT
 from ..motion.kinematics import forward_kinematics
 from ..motion.rotations import axis_angle_to_matrix, matrix_to_rot6d
+from ..vocabulary.rates import AUDIO_RATE, MOTION_FPS
+from ..vocabulary.skeleton import EYE_JOINTS, JAW_JOINT, NUM_JOINTS
 from .body import beat_consistency, jitter, upper_body_angular_speed
 
-EVAL_JOINTS = tuple(j for j in range(55) if j != JAW_JOINT and j not in EYE_JOINTS)
+EVAL_JOINTS = tuple(j for j in range(NUM_JOINTS) if j != JAW_JOINT and j not in EYE_JOINTS)
 FGD_WINDOW = 64
 
 
@@ -161,18 +162,18 @@ def evaluate_folder(data_dir: Path, engines: tuple[str, ...], settings: Evaluati
     for i, clip in enumerate(clips):
         key = clip.audio[:: max(1, len(clip.audio) // 4096)].tobytes()
         if key not in analyses:
-            audio = LoadedAudio(clip.audio.astype(np.float32), 16000, 16000, 1, "array")
+            audio = LoadedAudio(clip.audio.astype(np.float32), AUDIO_RATE, AUDIO_RATE, 1, "array")
             analysis = analyze_speech(audio, None, "en")
             analysis.samples = audio.samples
             analyses[key] = analysis
         analysis = analyses[key]
         n = min(clip.n_frames, analysis.n_frames)
         _, pos = forward_kinematics(clip.poses[:n].astype(np.float64), clip.trans[:n].astype(np.float64))
-        real.bc.append(beat_consistency(pos, analysis.onsets, 30, mean_speed))
+        real.bc.append(beat_consistency(pos, analysis.onsets, MOTION_FPS, mean_speed))
         real.l1div.append(l1_diversity(pose_features(clip.poses[:n])))
         real.poses.append(clip.poses[:n])
-        real.jitter.append(jitter(pos, 30))
-        real.angular_speed.append(upper_body_angular_speed(clip.poses[:n], 30))
+        real.jitter.append(jitter(pos, MOTION_FPS))
+        real.angular_speed.append(upper_body_angular_speed(clip.poses[:n], MOTION_FPS))
         for e in engines:
             takes = []
             for k in range(settings.takes):
@@ -180,12 +181,12 @@ def evaluate_folder(data_dir: Path, engines: tuple[str, ...], settings: Evaluati
                 poses, trans = instances[e].generate_body(analysis, options[e], rng, JobControl())
                 poses, trans = np.asarray(poses)[:n], np.asarray(trans)[:n]
                 _, gpos = forward_kinematics(poses.astype(np.float64), trans.astype(np.float64))
-                scores[e].bc.append(beat_consistency(gpos, analysis.onsets, 30, mean_speed))
+                scores[e].bc.append(beat_consistency(gpos, analysis.onsets, MOTION_FPS, mean_speed))
                 feats = pose_features(poses)
                 scores[e].l1div.append(l1_diversity(feats))
                 scores[e].poses.append(poses)
-                scores[e].jitter.append(jitter(gpos, 30))
-                scores[e].angular_speed.append(upper_body_angular_speed(poses, 30))
+                scores[e].jitter.append(jitter(gpos, MOTION_FPS))
+                scores[e].angular_speed.append(upper_body_angular_speed(poses, MOTION_FPS))
                 takes.append(feats)
             scores[e].take_var.append(take_variance(takes))
         if log is not None:
@@ -207,7 +208,7 @@ def evaluate_folder(data_dir: Path, engines: tuple[str, ...], settings: Evaluati
                  "FD_k": frechet_distance(np.concatenate([np.diff(x, axis=0) for x in half_a]),
                                           np.concatenate([np.diff(x, axis=0) for x in half_b])),
                  "FGD": frechet_distance(encode(wa), encode(wb)) if len(wa) > 2 and len(wb) > 2 else float("nan")}
-    return {"data": str(data_dir), "clips": len(clips), "seconds": round(len(rf) / 30.0, 1),
+    return {"data": str(data_dir), "clips": len(clips), "seconds": round(len(rf) / MOTION_FPS, 1),
             "takes": settings.takes, "checkpoint": checkpoint,
             "real": {"BC": _nanmean(real.bc), "L1div": _nanmean(real.l1div), "jitter": _nanmean(real.jitter),
                      "upper_rad_s": _nanmean(real.angular_speed)},

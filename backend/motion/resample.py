@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .rotations import axis_angle_to_quat, quat_conjugate, quat_multiply, quat_to_axis_angle
+from .rotations import quat_slerp
 
 
 def resampled_frame_count(n_frames: int, src_fps: float, dst_fps: float) -> int:
@@ -38,14 +38,10 @@ def resample_linear(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
 
 
 def resample_quaternions(q: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """q (T, ..., 4) sign-continuous unit quaternions (w, x, y, z) → (T', ..., 4), slerped at the positions.
-
-    Slerp as a ⊗ (a⁻¹ ⊗ b)^w: the relative rotation's axis-angle (shortest arc, so a neighbour stored
-    with the opposite sign never sends it the long way round) scaled by w; the result stays on a's side.
-    """
+    """q (T, ..., 4) sign-continuous unit quaternions (w, x, y, z) → (T', ..., 4), slerped at the positions
+    (the project's one slerp, the short way round, so a neighbour stored with the opposite sign never sends
+    it the long way)."""
     q = np.asarray(q, dtype=np.float64)
     i0, i1, w = _neighbours(len(q), positions, q.ndim)
-    a = q[i0]
-    relative = quat_to_axis_angle(quat_multiply(quat_conjugate(a), q[i1]))
-    out = quat_multiply(a, axis_angle_to_quat(w * relative))
+    out = quat_slerp(q[i0], q[i1], w[..., 0])
     return out / np.linalg.norm(out, axis=-1, keepdims=True)

@@ -12,9 +12,9 @@ import soundfile as sf
 
 from backend.app.cli import main
 from backend.app.crash_log import write_crash_log
-from backend.formats.arkit import ARKIT_INDEX
 from backend.formats.livelink_csv import read_livelink_csv
 from backend.formats.motion_npz import read_motion_npz
+from backend.vocabulary.face import ARKIT_INDEX
 
 from .audio_fixtures import speechlike, write_wav
 

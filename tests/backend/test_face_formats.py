@@ -8,13 +8,13 @@ import csv
 import numpy as np
 import pytest
 
-from backend.analysis import BILABIALS
 from backend.app.cli import main
-from backend.formats.face_formats import (OCULUS_VISEMES, VRM_EXPRESSIONS, arkit_to_oculus, arkit_to_vrm,
-                                          face_curves)
+from backend.formats.face_formats import arkit_to_oculus, arkit_to_vrm, face_curves
 from backend.metrics.face import phone_frames
 from backend.options import GenerateOptions
 from backend.pipeline import generate, write_generation
+from backend.vocabulary.face import OCULUS_VISEMES, VRM_EXPRESSIONS
+from backend.vocabulary.phonemes import BILABIALS
 
 from ..engines.test_builtin_face import face, random_speech
 

@@ -63,7 +63,7 @@ def test_prompts_enter_as_masks():
 def test_generate_with_prompts_and_flame_face(tmp_path, lj_clip):
     """The pipeline: prompts reach the network as masks and are exact in the output; motion.npz carries
     EMAGE's FLAME expressions; --flame-to-arkit drives the curves it maps."""
-    from backend.formats.arkit import ARKIT_INDEX
+    from backend.vocabulary.face import ARKIT_INDEX
     from backend.formats.motion_npz import read_motion_npz
     from backend.options import GenerateOptions
     from backend.pipeline import run_generate

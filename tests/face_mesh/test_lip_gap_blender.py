@@ -22,6 +22,7 @@ bpy = pytest.importorskip("bpy")
 from backend.formats.motion_npz import write_motion_npz  # noqa: E402
 from backend.options import GenerateOptions  # noqa: E402
 from backend.pipeline import generate  # noqa: E402
+from backend.vocabulary.rates import MOTION_FPS as FPS  # noqa: E402
 from rigs.blender.build_character import build_default_character  # noqa: E402
 from rigs.blender.face_probe import lip_gaps_at_frames  # noqa: E402
 from rigs.character_asset import load_default_character  # noqa: E402
@@ -31,7 +32,6 @@ pytestmark = pytest.mark.blender
 
 REPO = Path(__file__).resolve().parents[2]
 CLIPS = tuple(f"LJ001-{i:04d}" for i in range(1, 9))
-FPS = 30
 BILABIALS = ("P", "B", "M")
 OPEN_VOWELS = ("AA", "AE", "AH", "AO")
 PACKAGE = "orator_face_mesh_checkout"
@@ -161,7 +161,7 @@ def test_neutral_mouth_is_closed(keyed):
 
 def _short_take(tmp_path) -> str:
     """One second of motion whose jawOpen curve (and so its SMPL-X jaw joint) opens and closes."""
-    from backend.formats.arkit import ARKIT_INDEX
+    from backend.vocabulary.face import ARKIT_INDEX
     from backend.pipeline import assemble_performance
 
     arkit = np.zeros((30, 52), np.float32)

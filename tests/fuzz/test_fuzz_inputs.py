@@ -16,8 +16,7 @@ import soundfile as sf
 
 from backend.app.cli import main
 from backend.errors import UserError
-
-SR = 16000
+from backend.vocabulary.rates import AUDIO_RATE as SR
 
 
 def tone(seconds=1.0, rate=SR, peak=0.3):

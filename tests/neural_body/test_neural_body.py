@@ -14,7 +14,7 @@ from backend.engines.neural_body.infer import JOIN_FRAMES, KnownMotion, continue
 from backend.engines.neural_body.train import TrainSchedule, part_joint_positions, train_body
 from backend.engines.neural_body.model import load_checkpoint, save_checkpoint
 from backend.motion.kinematics import local_angular_speed
-from backend.formats.smplx_joints import UPPER_JOINTS
+from backend.vocabulary.skeleton import UPPER_JOINTS
 
 
 def _losses(lines: list[str], stage: str, term: str = "loss") -> list[float]:

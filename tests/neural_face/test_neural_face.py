@@ -12,7 +12,6 @@ import torch
 from backend.analysis import Phone
 from backend.app.cli import main
 from backend.errors import UserError
-from backend.formats.arkit import ARKIT_INDEX, lip_aperture
 from backend.formats.livelink_csv import write_livelink_csv
 from backend.engines.neural_face.channels import SPEECH_CHANNELS, SPEECH_INDEX
 from backend.engines.neural_face.data import english_clip, lip_contact_weights
@@ -22,6 +21,7 @@ from backend.engines.neural_face.personalize import (FaceStyle, PersonalizeParam
                                                      matched_reference, read_reference_curves, save_style)
 from backend.engines.neural_face.training import TrainParams, face_losses, train_face
 from backend.metrics.face import bilabial_closure_rate, jitter
+from backend.vocabulary.face import ARKIT_INDEX, lip_aperture
 
 TINY = FaceModelConfig(d_model=16, n_heads=4, ff_dim=32, encoder_channels=32, encoder_kernel=5,
                        attention_window=20, n_styles=1, hidden=32, decoder_layers=2)

@@ -17,17 +17,17 @@ from backend.ipc.protocol import DoneEvent, ErrorEvent
 from backend.engines.builtin.body import generate_body
 from backend.engines.builtin.face import generate_face
 from backend.errors import UserError
-from backend.formats.arkit import ARKIT_INDEX
 from backend.formats.motion_npz import read_motion_npz
-from backend.formats.smplx_joints import JOINT_INDEX as J
 from backend.metrics.body import beat_consistency
 from backend.motion.kinematics import forward_kinematics, local_angular_speed
 from backend.motion.rotations import axis_angle_to_quat, quat_conjugate, quat_multiply
-from backend.formats.smplx_joints import REST_OFFSETS
 from backend.prompts import (PROMPT_KEYS, Prompts, SpeedPolicy, apply_prompts, read_prompts, spans,
                              write_prompts)
+from backend.vocabulary.face import ARKIT_INDEX
+from backend.vocabulary.rates import MOTION_FPS as FPS
+from backend.vocabulary.skeleton import JOINT_INDEX as J
+from backend.vocabulary.skeleton import REST_OFFSETS
 
-FPS = 30
 ARMS = [J[n] for n in ("left_shoulder", "right_shoulder", "left_elbow", "right_elbow")]
 LEGS = [J[n] for n in ("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")]
 HEAD = J["head"]

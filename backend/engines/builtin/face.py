@@ -21,10 +21,10 @@ from scipy import sparse
 from scipy.ndimage import gaussian_filter1d
 
 from ...analysis import Phone, SpeechAnalysis
-from ...formats.arkit import ARKIT_INDEX, NUM_ARKIT
 from ...progress import JobControl
-from .visemes import (ARTICULATOR_GROUPS, DIPHTHONG_GLIDES, LIP_CLOSING_PHONES, LIP_OPENING_CHANNELS,
-                      REST_TARGETS, VISEMES)
+from ...vocabulary.face import ARKIT_INDEX, NUM_ARKIT
+from ...vocabulary.visemes import (ARTICULATOR_GROUPS, DIPHTHONG_GLIDES, LIP_CLOSING_PHONES, LIP_OPENING_CHANNELS,
+                                   REST_TARGETS, VISEMES)
 
 
 @dataclass(frozen=True)

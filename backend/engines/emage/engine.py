@@ -22,10 +22,12 @@ from scipy.ndimage import binary_erosion, gaussian_filter1d
 
 from ...analysis import SpeechAnalysis
 from ...errors import UserError
-from ...formats.arkit import NUM_ARKIT
 from ...progress import JobControl
+from ...vocabulary.face import NUM_ARKIT
+from ...vocabulary.rates import AUDIO_RATE, MOTION_FPS
+from ...vocabulary.skeleton import JAW_JOINT, NUM_JOINTS
 from .checkpoint import load_weights
-from .inference import FPS, SAMPLE_RATE, EmageModel, Sampling
+from .inference import EmageModel, Sampling
 from .rotations import axis_angle_to_rot6d
 
 TAKE_SAMPLING = Sampling(temperature=0.7, top_k=8)   # takes ≥ 2
@@ -56,7 +58,7 @@ def padded_frames(n_frames: int, window: int = 64, seed: int = 4) -> int:
 
 def samples_for_frames(t: int) -> int:
     """Fewest 16 kHz samples L with L·30 // 16000 == t."""
-    return -(-t * SAMPLE_RATE // FPS)
+    return -(-t * AUDIO_RATE // MOTION_FPS)
 
 
 def prompt_masks(prompts, n_frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -65,7 +67,7 @@ def prompt_masks(prompts, n_frames: int) -> tuple[np.ndarray, np.ndarray, np.nda
     motion = np.zeros((n_frames, 337), np.float32)
     mask = np.ones((n_frames, 337), np.float32)
     r6 = axis_angle_to_rot6d(torch.from_numpy(np.asarray(d.poses, np.float32))).numpy()   # (T, 55, 6)
-    for j in range(55):
+    for j in range(NUM_JOINTS):
         rows = d.pose_mask[:, j]
         motion[rows, 6 * j:6 * j + 6] = r6[rows, j]
         mask[rows, 6 * j:6 * j + 6] = 0.0
@@ -138,12 +140,12 @@ class EmageGenerator:
         inf = self.model.infer(torch.from_numpy(audio), mm, mk, sampling=sampling, generator=gen,
                                want_face_cls=False, control=control)
         out = self.model.decode(inf, ref)
-        poses = out["axis_angle"][0].cpu().numpy().reshape(-1, 55, 3)[:n_frames].astype(np.float32)
+        poses = out["axis_angle"][0].cpu().numpy().reshape(-1, NUM_JOINTS, 3)[:n_frames].astype(np.float32)
         trans = out["trans"][0].cpu().numpy()[:n_frames]
         contacts = out["vqdec"]["lower"][0, :n_frames, 57:61].cpu().numpy() if out["vqdec"]["lower"] is not None \
             else np.zeros((n_frames, 4), np.float32)
         expressions = out["expression"][0].cpu().numpy()[:n_frames].astype(np.float32)
-        jaw = poses[:, 22].copy()
+        jaw = poses[:, JAW_JOINT].copy()
         trans = plant_feet(poses, trans, contacts)
         return EmageBody(poses, trans, expressions, jaw, contacts)
 
@@ -187,7 +189,7 @@ def face_from_flame(arkit: np.ndarray, expressions: np.ndarray, jaw: np.ndarray,
     """ARKit curves driven by EMAGE's face: each curve the matrix maps (a non-zero column) becomes
     clip(expressions @ M); jawOpen follows EMAGE's jaw pitch; other curves (eyes, blinks) stay the face engine's."""
     from ...face_joints import JAW_OPEN_MAX_RAD
-    from ...formats.arkit import ARKIT_INDEX
+    from ...vocabulary.face import ARKIT_INDEX
 
     out = np.array(arkit, np.float32)
     mapped = np.abs(matrix).sum(0) > 0
@@ -215,7 +217,7 @@ def run_raw(audio_path, out_dir, options, control: JobControl | None = None) -> 
     audio = load_audio(audio_path, control.sub(0.0, 0.05))
     mm = mk = ref = None
     if options.prompts:
-        n = len(audio.samples) * FPS // SAMPLE_RATE
+        n = len(audio.samples) * MOTION_FPS // AUDIO_RATE
         motion, mask, first = prompt_masks(read_prompts(options.prompts, n), n)
         mm, mk = torch.from_numpy(motion), torch.from_numpy(mask)
         ref = None if first is None else torch.from_numpy(first)
@@ -223,7 +225,7 @@ def run_raw(audio_path, out_dir, options, control: JobControl | None = None) -> 
     arrays = official_arrays(generator.model.decode(inf, ref))
     path = write_official_npz(out_dir / "motion.npz", arrays)
     summary = {"orator_version": __version__, "audio": str(audio_path), "output_dir": str(out_dir),
-               "seconds": round(audio.duration, 4), "frames": int(arrays["poses"].shape[0]), "fps": FPS,
+               "seconds": round(audio.duration, 4), "frames": int(arrays["poses"].shape[0]), "fps": MOTION_FPS,
                "engine": "emage", "raw": True, "checkpoint": str(options.checkpoint),
                "weights": generator.model.weights.files, "takes": [{"take": 1, "motion": str(path)}],
                "warnings": [], "elapsed_s": round(time.perf_counter() - started, 3)}

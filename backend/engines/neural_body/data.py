@@ -16,9 +16,10 @@ import numpy as np
 from ...audio.features import HOP, log_mel, to_motion_rate
 from ...errors import UserError
 from ...formats.motion_npz import NUM_EXPRESSIONS, read_motion_npz
-from ...formats.smplx_joints import HAND_JOINTS, JAW_JOINT, JOINT_INDEX, LOWER_JOINTS, UPPER_JOINTS
 from ...motion.kinematics import forward_kinematics
 from ...motion.rotations import axis_angle_to_matrix, matrix_to_axis_angle, matrix_to_rot6d, rot6d_to_matrix
+from ...vocabulary.rates import AUDIO_RATE, MOTION_FPS
+from ...vocabulary.skeleton import HAND_JOINTS, JAW_JOINT, JOINT_INDEX, LOWER_JOINTS, NUM_JOINTS, UPPER_JOINTS
 from .config import PART_WIDTHS, NeuralBodyConfig
 
 CONTACT_JOINTS = (JOINT_INDEX["left_ankle"], JOINT_INDEX["right_ankle"],
@@ -103,7 +104,7 @@ def motion_to_parts(poses: np.ndarray, trans: np.ndarray, expressions: np.ndarra
 def parts_to_poses(parts: dict[str, np.ndarray], n_frames: int) -> np.ndarray:
     """Per-part features → (T, 55, 3) float32 axis-angle; joints of absent parts stay zero (rest / mean
     relaxed hand). Trans and contact channels are ignored here (see global_motion)."""
-    poses = np.zeros((n_frames, 55, 3), np.float32)
+    poses = np.zeros((n_frames, NUM_JOINTS, 3), np.float32)
     for part, feats in parts.items():
         joints = list(PART_JOINTS[part])
         r6 = np.asarray(feats[:, :6 * len(joints)], np.float64).reshape(n_frames, len(joints), 6)
@@ -111,7 +112,7 @@ def parts_to_poses(parts: dict[str, np.ndarray], n_frames: int) -> np.ndarray:
     return poses
 
 
-def rhythm_features(samples16k: np.ndarray, n_frames: int, fps: int = 30) -> np.ndarray:
+def rhythm_features(samples16k: np.ndarray, n_frames: int, fps: int = MOTION_FPS) -> np.ndarray:
     """Amplitude envelope and onset impulses of speech at the motion rate.
 
     samples16k (N,) → (n_frames, 2) float32: [0] log-mel energy scaled to 0..1 over the clip's
@@ -129,7 +130,7 @@ def rhythm_features(samples16k: np.ndarray, n_frames: int, fps: int = 30) -> np.
     is_peak = np.zeros(len(flux), bool)
     is_peak[k] = (flux[k] > flux[k - 1]) & (flux[k] >= flux[k + 1]) & (flux[k] > 0.3) & (env[k] > 0.2)
     impulses = np.zeros(n_frames, np.float32)
-    frames = np.clip(np.round(np.flatnonzero(is_peak) * HOP / 16000.0 * fps).astype(int), 0, max(n_frames - 1, 0))
+    frames = np.clip(np.round(np.flatnonzero(is_peak) * HOP / AUDIO_RATE * fps).astype(int), 0, max(n_frames - 1, 0))
     impulses[frames] = 1.0
     return np.stack([to_motion_rate(env, n_frames, fps), impulses], axis=1).astype(np.float32)
 
@@ -163,13 +164,13 @@ def read_beat2_folder(root: str | Path, limit: int | None = None) -> list[BodyCl
         if npz.stem not in audio:
             continue
         motion = read_motion_npz(npz)
-        if motion.fps != 30:
-            raise UserError(f"{npz.name}: motion must be 30 fps (got {motion.fps}); resample it first")
+        if motion.fps != MOTION_FPS:
+            raise UserError(f"{npz.name}: motion must be {MOTION_FPS} fps (got {motion.fps}); resample it first")
         samples = load_audio(audio[npz.stem]).samples
-        n = min(motion.n_frames, int(len(samples) * 30 // 16000))
+        n = min(motion.n_frames, int(len(samples) * MOTION_FPS // AUDIO_RATE))
         words = read_textgrid_words(grids[npz.stem]) if npz.stem in grids else []
         clips.append(BodyClip(npz.stem, speaker_of(npz.stem), motion.poses[:n], motion.trans[:n],
-                              motion.expressions[:n], samples[:int(n * 16000 / 30)], words))
+                              motion.expressions[:n], samples[:int(n * AUDIO_RATE / MOTION_FPS)], words))
         if limit is not None and len(clips) >= limit:
             break
     if not clips:
@@ -251,7 +252,7 @@ def write_builtin_dataset(audio_files: list[Path], out_dir: str | Path, takes: i
             name = f"{speaker}_{Path(path).stem}_{k}"
             write_motion_npz(out_dir / "smplxflame_30" / f"{name}.npz", poses, trans,
                              np.zeros((len(poses), 52), np.float32))
-            sf.write(out_dir / "wave16k" / f"{name}.wav", audio.samples, 16000, subtype="PCM_16")
+            sf.write(out_dir / "wave16k" / f"{name}.wav", audio.samples, AUDIO_RATE, subtype="PCM_16")
         if log is not None:
             log(f"built-in motion {i + 1}/{len(audio_files)}: {Path(path).name} × {takes}")
     return out_dir

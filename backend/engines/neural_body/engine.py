@@ -14,6 +14,7 @@ from ...analysis import SpeechAnalysis
 from ...errors import UserError
 from ...models import BODY_MODEL, missing_model_message
 from ...progress import JobControl
+from ...vocabulary.skeleton import NUM_JOINTS
 from .infer import DEFAULT_CHECKPOINT, KnownMotion, SamplingParams, generate_motion
 from .model import load_checkpoint
 
@@ -61,9 +62,9 @@ def prompts_as_known(path: str, n_frames: int) -> KnownMotion:
     from ...prompts import read_prompts
 
     p = read_prompts(path, n_frames)
-    poses = np.zeros((n_frames, 55, 3), np.float32)
+    poses = np.zeros((n_frames, NUM_JOINTS, 3), np.float32)
     trans = np.zeros((n_frames, 3), np.float32)
-    joint_mask = np.zeros((n_frames, 55), bool)
+    joint_mask = np.zeros((n_frames, NUM_JOINTS), bool)
     trans_mask = np.zeros(n_frames, bool)
     frames = np.asarray(p.frames, int)
     poses[frames], joint_mask[frames] = p.poses, p.pose_mask

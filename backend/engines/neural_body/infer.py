@@ -199,7 +199,7 @@ def root_trajectory(model: NeuralBodyModel, features: np.ndarray, n_frames: int,
                     ) -> np.ndarray:
     """(T, D) normalised features → (T, 3) root positions: global-motion net velocities integrated from the
     origin (or from given positions, re-anchored after each given frame), absolute height."""
-    from ...formats.smplx_joints import PELVIS_REST_HEIGHT
+    from ...vocabulary.skeleton import PELVIS_REST_HEIGHT
 
     if model.global_motion is None:
         trans = np.zeros((n_frames, 3), np.float32)

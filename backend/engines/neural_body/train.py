@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from ...vocabulary.skeleton import NUM_JOINTS
 from .config import NeuralBodyConfig
 from .data import WindowSet
 from .global_motion import LOWER_TRANS
@@ -66,7 +67,7 @@ def part_joint_positions(model: NeuralBodyModel, part: str, x_norm: torch.Tensor
     sl = model.slices[part]
     raw = x_norm * model.std[sl] + model.mean[sl]
     r6 = raw[..., :6 * len(joints)].reshape(*raw.shape[:2], len(joints), 6)
-    local = torch.eye(3, device=raw.device).expand(*raw.shape[:2], 55, 3, 3).clone()
+    local = torch.eye(3, device=raw.device).expand(*raw.shape[:2], NUM_JOINTS, 3, 3).clone()
     local[..., joints, :, :] = rot6d_to_matrix_t(r6)
     return fk_positions_t(local)
 

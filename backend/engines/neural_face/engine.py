@@ -7,13 +7,15 @@ import numpy as np
 import torch
 from scipy.ndimage import gaussian_filter1d
 
-from ...analysis import BILABIALS, Phone, SpeechAnalysis
+from ...analysis import Phone, SpeechAnalysis
 from ...errors import UserError
-from ...formats.arkit import ARKIT_INDEX
 from ...progress import JobControl
+from ...vocabulary.face import ARKIT_INDEX
+from ...vocabulary.phonemes import BILABIALS
+from ...vocabulary.rates import MOTION_FPS
 from .channels import JAW_OPEN, MOUTH_CLOSE, SPEECH_CHANNELS, SPEECH_INDEX
 from ...models import FACE_MODEL, missing_model_message, shipped_model
-from .features import FEATURE_FPS, motion_rate_log_mel
+from .features import motion_rate_log_mel
 from .model import load_checkpoint
 from .personalize import FaceStyle, load_style
 
@@ -78,7 +80,7 @@ class NeuralFaceGenerator:
         return out[0].clamp(0.0, 1.0).cpu().numpy().astype(np.float32)
 
 
-def bilabial_seal_gate(phones: list[Phone], n_frames: int, fps: int = FEATURE_FPS) -> np.ndarray:
+def bilabial_seal_gate(phones: list[Phone], n_frames: int, fps: int = MOTION_FPS) -> np.ndarray:
     """(n_frames,) 0..1: 1 while the lips are sealed in the middle of each p/b/m, raised-cosine ramps around."""
     gate = np.zeros(n_frames)
     t = np.arange(n_frames) / fps
@@ -96,7 +98,7 @@ def bilabial_seal_gate(phones: list[Phone], n_frames: int, fps: int = FEATURE_FP
 
 
 def compose_face(mouth: np.ndarray, base_face: np.ndarray, emotion: str, intensity: float,
-                 phones: list[Phone] | None = None, fps: int = FEATURE_FPS,
+                 phones: list[Phone] | None = None, fps: int = MOTION_FPS,
                  pause: np.ndarray | None = None, calibrate_jaw: bool = True) -> np.ndarray:
     """Learned mouth (T, 27) + built-in face (T, 52) → (T, 52) float32 in 0..1.
 
@@ -106,8 +108,8 @@ def compose_face(mouth: np.ndarray, base_face: np.ndarray, emotion: str, intensi
     pause (T,) 0..1, 1 where nobody speaks: the jaw relaxes to rest and the lips close there.
     calibrate_jaw: put the generic model's jaw on the built-in scale (`calibrated_jaw_open`).
     """
+    from ...vocabulary.visemes import LIP_OPENING_CHANNELS, REST_TARGETS
     from ..builtin.face import EMOTION_STYLES
-    from ..builtin.visemes import LIP_OPENING_CHANNELS, REST_TARGETS
 
     out = np.array(base_face, np.float64)
     m = np.array(mouth, np.float64)

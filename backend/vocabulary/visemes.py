@@ -1,4 +1,7 @@
-"""Phone → mouth-shape data for the built-in face engine (authored values, no code logic).
+"""Phone → ARKit mouth-shape table (authored values, no code logic): the one place that says how a phone looks.
+
+The built-in face engine blends these shapes; formats/face_formats.py builds the Oculus and VRM visemes
+from them; the neural face takes its rest mouth and lip-opening channels from here.
 
 Each ARPAbet phone (plus 'SIL') has
   * targets: the ARKit mouth weights the articulators aim for when the phone is spoken on its own
@@ -16,6 +19,8 @@ with loudness and emotion.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from .phonemes import BILABIALS
 
 # Articulator groups: every channel a viseme can drive belongs to exactly one group.
 ARTICULATOR_GROUPS: dict[str, tuple[str, ...]] = {
@@ -122,4 +127,4 @@ DIPHTHONG_GLIDES: dict[str, tuple[str, str, float]] = {
 }
 
 # Phones that must bring the lips into contact (the engine enforces it on top of the blend).
-LIP_CLOSING_PHONES = frozenset(("P", "B", "M"))
+LIP_CLOSING_PHONES = BILABIALS

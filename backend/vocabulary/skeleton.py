@@ -1,4 +1,5 @@
-"""SMPL-X skeleton facts: the 55 joints in `poses` column order, their parents and EMAGE's body parts.
+"""SMPL-X skeleton facts: the 55 joints in `poses` column order, their parents, the named joints and
+slices the code indexes with, and EMAGE's body parts.
 
 The one place these facts live; engines, writers, rigs and the add-on import them from here.
 """
@@ -31,12 +32,31 @@ PARENTS: tuple[int, ...] = (
 
 JOINT_INDEX: dict[str, int] = {name: i for i, name in enumerate(JOINT_NAMES)}
 
+# Named joints the code indexes `poses` with.
+PELVIS = JOINT_INDEX["pelvis"]               # 0
+SPINE3 = JOINT_INDEX["spine3"]               # 9, the chest
+NECK = JOINT_INDEX["neck"]                   # 12
+HEAD = JOINT_INDEX["head"]                   # 15
+JAW_JOINT = JOINT_INDEX["jaw"]               # 22
+LEFT_EYE = JOINT_INDEX["left_eye_smplhf"]    # 23
+RIGHT_EYE = JOINT_INDEX["right_eye_smplhf"]  # 24
+EYE_JOINTS: tuple[int, int] = (LEFT_EYE, RIGHT_EYE)
+FACE_JOINTS = slice(JAW_JOINT, RIGHT_EYE + 1)   # 22:25, the joints the face curves drive
+
+# Fingers: 15 joints per hand (index, middle, pinky, ring, thumb; three segments each), left then right.
+FINGERS = ("index", "middle", "pinky", "ring", "thumb")  # SMPL-X order inside one hand block
+LEFT_HAND_START = JOINT_INDEX["left_index1"]    # 25
+RIGHT_HAND_START = JOINT_INDEX["right_index1"]  # 40
+JOINTS_PER_HAND = 15
+NUM_HAND_JOINTS = 2 * JOINTS_PER_HAND           # 30: the rows of a mean hand
+LEFT_HAND = slice(LEFT_HAND_START, LEFT_HAND_START + JOINTS_PER_HAND)      # 25:40
+RIGHT_HAND = slice(RIGHT_HAND_START, RIGHT_HAND_START + JOINTS_PER_HAND)   # 40:55
+HANDS = slice(LEFT_HAND_START, RIGHT_HAND_START + JOINTS_PER_HAND)         # 25:55, where the mean hand adds
+
 # Body parts as EMAGE splits them.
 UPPER_JOINTS: tuple[int, ...] = (3, 6, 9, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21)
-HAND_JOINTS: tuple[int, ...] = tuple(range(25, 55))
+HAND_JOINTS: tuple[int, ...] = tuple(range(HANDS.start, HANDS.stop))
 LOWER_JOINTS: tuple[int, ...] = (0, 1, 2, 4, 5, 7, 8, 10, 11)
-JAW_JOINT = 22
-EYE_JOINTS: tuple[int, int] = (23, 24)
 
 # Approximate neutral SMPL-X rest offsets of each joint from its parent, metres, Y up, Z forward,
 # X to the body's left (T-pose). Measured shape of an average adult; used where no user model file
@@ -74,9 +94,9 @@ REST_OFFSETS: tuple[tuple[float, float, float], ...] = (
     (0.093, -0.006, -0.017), (0.029, -0.002, -0.007), (0.024, -0.001, -0.004),
     (0.025, -0.015, 0.024), (0.025, -0.004, 0.023), (0.026, -0.002, 0.015),
 )
-_LEFT_HAND = REST_OFFSETS[25:40]
+_LEFT_HAND = REST_OFFSETS[LEFT_HAND]
 REST_OFFSETS = REST_OFFSETS + tuple((-x, y, z) for (x, y, z) in _LEFT_HAND)
-assert len(REST_OFFSETS) == NUM_JOINTS and len(PARENTS) == NUM_JOINTS
+assert len(REST_OFFSETS) == NUM_JOINTS and len(PARENTS) == NUM_JOINTS and HANDS.stop == NUM_JOINTS
 
 # Pelvis height above the floor in the neutral rest pose (metres); BEAT2 `trans` y is ≈ this.
 PELVIS_REST_HEIGHT = 0.93
