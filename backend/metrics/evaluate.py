@@ -141,7 +141,8 @@ def evaluate_folder(data_dir: Path, engines: tuple[str, ...], settings: Evaluati
     from ..audio.analyze import analyze_speech
     from ..audio.io import LoadedAudio
     from ..engines.neural_body.data import read_beat2_folder
-    from ..engines.registry import BODY_ENGINES
+    from ..engines.interface import EngineRequest
+    from ..engines.registry import BODY_ENGINES, EngineCache
     from ..errors import UserError
     from ..options import GenerateOptions
     from ..pipeline import take_rng
@@ -152,9 +153,10 @@ def evaluate_folder(data_dir: Path, engines: tuple[str, ...], settings: Evaluati
     unknown = [e for e in engines if e not in BODY_ENGINES]
     if unknown:
         raise UserError(f"unknown engine(s) {', '.join(unknown)}: choose from {', '.join(BODY_ENGINES)}")
-    instances = {e: BODY_ENGINES[e]() for e in engines}
     options = {e: GenerateOptions(engine=e, device=device, seed=settings.seed,
                                   checkpoint=checkpoint if e == "neural" else None).validated() for e in engines}
+    loaded = EngineCache()
+    instances = {e: loaded.body(options[e]) for e in engines}
     real = EngineScores([], [], [], [], [], [])
     scores = {e: EngineScores([], [], [], [], [], []) for e in engines}
     analyses: dict[bytes, object] = {}
@@ -177,7 +179,9 @@ def evaluate_folder(data_dir: Path, engines: tuple[str, ...], settings: Evaluati
             takes = []
             for k in range(settings.takes):
                 rng = take_rng(settings.seed, k + 1).spawn(2)[1]
-                poses, trans = instances[e].generate_body(analysis, options[e], rng, JobControl())
+                body = instances[e].generate_body(EngineRequest(analysis, options[e].emotion, options[e].intensity,
+                                                                rng, JobControl()))
+                poses, trans = body.poses, body.trans
                 poses, trans = np.asarray(poses)[:n], np.asarray(trans)[:n]
                 _, gpos = forward_kinematics(poses.astype(np.float64), trans.astype(np.float64))
                 scores[e].bc.append(beat_consistency(gpos, analysis.onsets, 30, mean_speed))

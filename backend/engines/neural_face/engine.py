@@ -1,4 +1,5 @@
-"""Inference: the learned mouth over the built-in engine's eyes, blinks, gaze, brows and emotion."""
+"""The neural face engine behind the one engine interface: the learned mouth over the built-in engine's eyes,
+blinks, gaze, brows and emotion."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,13 +12,13 @@ from ...analysis import BILABIALS, Phone, SpeechAnalysis
 from ...errors import UserError
 from ...formats.arkit import ARKIT_INDEX
 from ...progress import JobControl
+from ..interface import EngineRequest, FaceMotion
 from .channels import JAW_OPEN, MOUTH_CLOSE, SPEECH_CHANNELS, SPEECH_INDEX
-from ...models import FACE_MODEL, missing_model_message, shipped_model
+from ...models import FACE_MODEL, missing_model_message
 from .features import FEATURE_FPS, motion_rate_log_mel
-from .model import load_checkpoint
+from .model import SHIPPED_CHECKPOINT, load_checkpoint
 from .personalize import FaceStyle, load_style
 
-SHIPPED_CHECKPOINT = shipped_model(FACE_MODEL)
 DEFAULT_STYLE = 0            # the generic model's style 0: English speech as the built-in engine moves it
 LIP_SEAL_HOLD_SHARE = 0.3    # share of a p/b/m's duration on each side of its middle with lips sealed
 LIP_SEAL_MIN_HOLD_S = 0.02
@@ -39,8 +40,11 @@ def calibrated_jaw_open(jaw: np.ndarray) -> np.ndarray:
     return JAW_OPEN_GAIN * jaw / (1.0 + JAW_OPEN_KNEE * jaw)
 
 
-class NeuralFaceGenerator:
-    """A loaded face model (kept between jobs) plus the style files it has read (by path and mtime)."""
+class NeuralFaceEngine:
+    """Imitator-style learned mouth over the built-in face: a loaded model (kept between jobs) plus the
+    style files it has read (by path and mtime, so a changed file is read again)."""
+
+    name = "neural"
 
     def __init__(self, checkpoint: str | Path | None = None, device: str = "cpu") -> None:
         self.checkpoint = Path(checkpoint) if checkpoint else SHIPPED_CHECKPOINT
@@ -49,6 +53,23 @@ class NeuralFaceGenerator:
         self.device = device
         self.model, self.payload = load_checkpoint(self.checkpoint, device)
         self._styles: dict[str, tuple[float, FaceStyle]] = {}
+
+    @classmethod
+    def load(cls, checkpoint: str | None, device: str) -> "NeuralFaceEngine":
+        """The engine, or one UserError naming a missing or damaged checkpoint (config types checked)."""
+        from ..torch_files import load_checked
+        return load_checked(lambda: cls(checkpoint, device), checkpoint, FACE_MODEL, "face checkpoint",
+                            "python -m backend train-face", lambda engine: engine.model.config)
+
+    def check_style(self, path: str | Path) -> None:
+        """Read a --face-style file now (so a bad one fails before the analysis): one UserError if damaged."""
+        from ..torch_files import user_file
+        with user_file(path, "face style file", "python -m backend personalize"):
+            self.style(path)
+
+    def generate_face(self, request: EngineRequest, lip_seal: bool = True) -> FaceMotion:
+        return FaceMotion(generate_neural_face(self, request.analysis, request.emotion, request.intensity,
+                                               request.rng, request.control, request.face_style, lip_seal))
 
     def style(self, path: str | Path) -> FaceStyle:
         path = Path(path)
@@ -136,7 +157,7 @@ def compose_face(mouth: np.ndarray, base_face: np.ndarray, emotion: str, intensi
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
-def generate_neural_face(generator: NeuralFaceGenerator, analysis: SpeechAnalysis, emotion: str, intensity: float,
+def generate_neural_face(generator: NeuralFaceEngine, analysis: SpeechAnalysis, emotion: str, intensity: float,
                          rng: np.random.Generator, control: JobControl | None = None,
                          style_path: str | Path | None = None, lip_seal: bool = True) -> np.ndarray:
     """One take's ARKit curves (analysis.n_frames, 52) float32 0..1; needs analysis.samples (16 kHz audio)."""
