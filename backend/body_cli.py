@@ -56,7 +56,9 @@ def cmd_train_body(args: argparse.Namespace) -> int:
     import torch
 
     from .engines.neural_body.config import CONFIGS
-    from .engines.neural_body.data import build_windows, read_beat2_folder, write_builtin_dataset
+    from .engines.neural_body.beat2 import read_beat2_folder
+    from .engines.neural_body.builtin_dataset import write_builtin_dataset
+    from .engines.neural_body.windows import build_windows
     from .engines.neural_body.train import TrainSchedule, strip_for_shipping, train_body
 
     torch.set_num_threads(max(1, min(args.threads, os.cpu_count() or 1)))

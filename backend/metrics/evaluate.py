@@ -140,7 +140,7 @@ def evaluate_folder(data_dir: Path, engines: tuple[str, ...], settings: Evaluati
     """Generate with each engine over each clip's audio and score against the clips' real motion."""
     from ..audio.analyze import analyze_speech
     from ..audio.io import LoadedAudio
-    from ..engines.neural_body.data import read_beat2_folder
+    from ..engines.neural_body.beat2 import read_beat2_folder
     from ..engines.interface import EngineRequest
     from ..engines.registry import BODY_ENGINES, EngineCache
     from ..errors import UserError
