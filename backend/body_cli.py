@@ -94,7 +94,8 @@ def cmd_train_body(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .metrics.evaluate import EvaluationSettings, evaluate_folder, format_report
+    from .app.evaluate import evaluate_folder
+    from .metrics.evaluate import EvaluationSettings, format_report
 
     engines = tuple(e.strip() for e in args.engines.split(",") if e.strip())
     settings = EvaluationSettings(seed=args.seed, fgd_steps=args.fgd_steps, takes=args.takes)

@@ -38,12 +38,9 @@ class GenerateOptions:
 
     def validated(self) -> "GenerateOptions":
         """Return self after checking every field; raise UserError with an actionable line otherwise."""
-        from .engines.registry import BODY_ENGINES, FACE_ENGINES
+        from .engines.registry import check_engine_names
 
-        if self.engine not in BODY_ENGINES:
-            raise UserError(f"unknown engine '{self.engine}': choose one of {', '.join(BODY_ENGINES)}")
-        if self.face_engine not in FACE_ENGINES:
-            raise UserError(f"unknown face engine '{self.face_engine}': choose one of {', '.join(FACE_ENGINES)}")
+        check_engine_names(self.engine, self.face_engine)
         if self.emotion not in EMOTIONS:
             raise UserError(f"unknown emotion '{self.emotion}': choose one of {', '.join(EMOTIONS)}")
         if not 0.0 <= float(self.intensity) <= 1.0:

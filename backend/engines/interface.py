@@ -98,6 +98,17 @@ class FaceMotion:
         return len(self.arkit)
 
 
+class EngineChoice(Protocol):
+    """What the registry reads from a job's options to pick and load engines (options.GenerateOptions)."""
+
+    engine: str                   # body engine name (registry.BODY_ENGINES)
+    face_engine: str              # face engine name (registry.FACE_ENGINES)
+    device: str                   # auto | cpu | cuda (engines/device.py resolves it)
+    checkpoint: str | None        # body weights: neural .pt, EMAGE folder; None = the shipped model
+    face_checkpoint: str | None   # neural face .pt; None = the shipped model
+    face_style: str | None        # neural face style file, read when the engine is handed out
+
+
 class BodyEngine(Protocol):
     """A loaded body engine. `name` is its registry name (summary `engine`)."""
 

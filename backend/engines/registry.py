@@ -7,13 +7,10 @@ Engine modules are imported only when a job asks for them (torch stays unloaded 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from ..errors import UserError
-from .interface import BodyEngine, FaceEngine
-
-if TYPE_CHECKING:
-    from ..options import GenerateOptions
+from .interface import BodyEngine, EngineChoice, FaceEngine
 
 BODY_ENGINES = ("builtin", "neural", "emage")   # --engine
 FACE_ENGINES = ("builtin", "neural")            # --face-engine
@@ -27,43 +24,43 @@ def check_engine_names(engine: str, face_engine: str) -> None:
         raise UserError(f"unknown face engine '{face_engine}': choose one of {', '.join(FACE_ENGINES)}")
 
 
-def _device(options: GenerateOptions) -> str:
+def _device(options: EngineChoice) -> str:
     from .device import resolve_device
     return resolve_device(options.device)
 
 
-def _builtin_body(options: GenerateOptions) -> BodyEngine:
+def _builtin_body(options: EngineChoice) -> BodyEngine:
     from .builtin.engine import BuiltinBodyEngine
     return BuiltinBodyEngine()
 
 
-def _neural_body(options: GenerateOptions) -> BodyEngine:
+def _neural_body(options: EngineChoice) -> BodyEngine:
     from .neural_body.engine import NeuralBodyEngine
     return NeuralBodyEngine.load(options.checkpoint, _device(options))
 
 
-def _emage_body(options: GenerateOptions) -> BodyEngine:
+def _emage_body(options: EngineChoice) -> BodyEngine:
     from .emage.engine import EmageBodyEngine
     return EmageBodyEngine(options.checkpoint, _device(options))
 
 
-def _builtin_face(options: GenerateOptions) -> FaceEngine:
+def _builtin_face(options: EngineChoice) -> FaceEngine:
     from .builtin.engine import BuiltinFaceEngine
     return BuiltinFaceEngine()
 
 
-def _neural_face(options: GenerateOptions) -> FaceEngine:
+def _neural_face(options: EngineChoice) -> FaceEngine:
     from .neural_face.engine import NeuralFaceEngine
     return NeuralFaceEngine.load(options.face_checkpoint, _device(options))
 
 
 # name → (what identifies the loaded weights, loader)
-_BODY: dict[str, tuple[Callable[[GenerateOptions], tuple], Callable[[GenerateOptions], BodyEngine]]] = {
+_BODY: dict[str, tuple[Callable[[EngineChoice], tuple], Callable[[EngineChoice], BodyEngine]]] = {
     "builtin": (lambda o: (), _builtin_body),
     "neural": (lambda o: (o.checkpoint, _device(o)), _neural_body),
     "emage": (lambda o: (str(Path(o.checkpoint).expanduser().resolve()), _device(o)), _emage_body),
 }
-_FACE: dict[str, tuple[Callable[[GenerateOptions], tuple], Callable[[GenerateOptions], FaceEngine]]] = {
+_FACE: dict[str, tuple[Callable[[EngineChoice], tuple], Callable[[EngineChoice], FaceEngine]]] = {
     "builtin": (lambda o: (), _builtin_face),
     "neural": (lambda o: (o.face_checkpoint, _device(o)), _neural_face),
 }
@@ -76,18 +73,18 @@ class EngineCache:
     def __init__(self) -> None:
         self._loaded: dict[tuple, BodyEngine | FaceEngine] = {}
 
-    def _get(self, kind: str, table: dict, name: str, options: GenerateOptions):
+    def _get(self, kind: str, table: dict, name: str, options: EngineChoice):
         weights, load = table[name]
         key = (kind, name, *weights(options))
         if key not in self._loaded:
             self._loaded[key] = load(options)
         return self._loaded[key]
 
-    def body(self, options: GenerateOptions) -> BodyEngine:
+    def body(self, options: EngineChoice) -> BodyEngine:
         check_engine_names(options.engine, options.face_engine)
         return self._get("body", _BODY, options.engine, options)
 
-    def face(self, options: GenerateOptions) -> FaceEngine:
+    def face(self, options: EngineChoice) -> FaceEngine:
         """The face engine, with the job's --face-style read now: a bad file fails before the analysis."""
         check_engine_names(options.engine, options.face_engine)
         engine = self._get("face", _FACE, options.face_engine, options)
@@ -95,6 +92,6 @@ class EngineCache:
             engine.check_style(options.face_style)
         return engine
 
-    def get(self, options: GenerateOptions) -> tuple[BodyEngine, FaceEngine]:
+    def get(self, options: EngineChoice) -> tuple[BodyEngine, FaceEngine]:
         """(body, face) engines for a job, loaded now so a bad checkpoint fails in seconds."""
         return self.body(options), self.face(options)

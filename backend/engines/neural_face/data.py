@@ -10,8 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...analysis import BILABIALS, Phone
-from ...metrics.face import phone_frames
+from ...analysis import BILABIALS, Phone, phone_frames
 from ...progress import JobControl
 from .channels import SPEECH_INDEX, load_facegood_clip, speech_aperture
 from .features import FEATURE_FPS, motion_rate_log_mel
