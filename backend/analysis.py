@@ -21,6 +21,18 @@ class Phone:
     word: str = ""      # the word this phone belongs to, when known
 
 
+def phone_frames(phone: Phone, fps: int, n_frames: int) -> np.ndarray:
+    """Frame indices (K,) covered by a phone, clipped to 0..n_frames-1 (empty if it lies outside): the frames
+    whose 1/fps display interval overlaps it (frame k shows time k/fps ± half a frame), and always at least
+    the frame nearest its centre."""
+    first = int(np.ceil(phone.start * fps - 0.5))
+    last = int(np.floor(phone.end * fps + 0.5))
+    centre = int(round(0.5 * (phone.start + phone.end) * fps))
+    first, last = min(first, centre), max(last, centre)
+    first, last = max(first, 0), min(last, n_frames - 1)
+    return np.arange(first, last + 1)
+
+
 @dataclass
 class SpeechAnalysis:
     """Features of one recording.

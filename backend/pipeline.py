@@ -6,7 +6,7 @@ import json
 import os
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -72,15 +72,13 @@ def generate(audio_path: str | Path, options: GenerateOptions, control: JobContr
     """Analyse the audio once and make `options.takes` performances of it."""
     from .audio.analyze import analyze_speech
     from .audio.io import load_audio
+    from .engines.interface import EngineRequest
     from .engines.registry import EngineCache
 
     control = control or JobControl()
     options = options.validated()
     engines = engines or EngineCache()
-    body_engine, face_engine = engines.get(options)
-    for engine in (body_engine, face_engine):  # checkpoints and styles load now: a bad one fails in seconds
-        if hasattr(engine, "prepare"):
-            engine.prepare(options)
+    body_engine, face_engine = engines.get(options)  # checkpoints and styles load now: a bad one fails in seconds
     prompts = read_prompts(options.prompts) if options.prompts else None  # a bad file fails before the analysis
     flame_to_arkit = None
     if options.flame_to_arkit:
@@ -95,29 +93,33 @@ def generate(audio_path: str | Path, options: GenerateOptions, control: JobContr
     if audio.gain < 1.0:
         analysis.warnings.append(f"the recording peaks at {1 / audio.gain:.3g}× full scale; it was scaled down "
                                  "to full scale (not clipped) for analysis")
+    dense_prompts = None
     if prompts is not None:
         check_prompt_frames(prompts, analysis.n_frames, options.prompts)
+        dense_prompts = prompts.dense(analysis.n_frames)  # once per job: every engine and take reads this
     takes = []
     per_take = 0.35 / options.takes
     for k in range(options.takes):
         start = 0.6 + k * per_take
         face_rng, body_rng = take_rng(options.seed, k + 1).spawn(2)
-        face_control = control.sub(start, start + per_take / 2)
-        face_control.report(0.0, f"take {k + 1}: face")
-        arkit = face_engine.generate_face(analysis, options, face_rng, face_control)
-        body_control = control.sub(start + per_take / 2, start + per_take)
-        body_control.report(0.0, f"take {k + 1}: body")
-        extra = {"take": k + 1} if getattr(body_engine, "numbered_takes", False) else {}
-        poses, trans, *flame_face = body_engine.generate_body(analysis, options, body_rng, body_control, **extra)
-        if flame_face and flame_to_arkit is not None:  # EMAGE: FLAME expressions + jaw → ARKit curves
+        request = EngineRequest(analysis, options.emotion, options.intensity, face_rng,
+                                control.sub(start, start + per_take / 2), take=k + 1, prompts=dense_prompts,
+                                speaker=options.speaker, face_style=options.face_style)
+        request.control.report(0.0, f"take {k + 1}: face")
+        arkit = face_engine.generate_face(request).arkit
+        request = replace(request, rng=body_rng, control=control.sub(start + per_take / 2, start + per_take))
+        request.control.report(0.0, f"take {k + 1}: body")
+        body = body_engine.generate_body(request)
+        poses, trans = body.poses, body.trans
+        if body.expressions is not None and flame_to_arkit is not None:  # EMAGE: FLAME + jaw → ARKit curves
             from .engines.emage.engine import face_from_flame
-            arkit = face_from_flame(arkit, flame_face[0], flame_face[1], flame_to_arkit)
-        if prompts is not None:  # the one place prompts reach every engine's output
-            poses, trans, arkit = apply_prompts(poses, trans, arkit, prompts, analysis.fps)
+            arkit = face_from_flame(arkit, body.expressions, body.jaw, flame_to_arkit)
+        if dense_prompts is not None:  # the one place prompts reach every engine's output
+            poses, trans, arkit = apply_prompts(poses, trans, arkit, dense_prompts, analysis.fps)
         takes.append(assemble_performance(poses, trans, arkit, {
             "take": k + 1, "seed": options.seed, "engine": body_engine.name, "face_engine": face_engine.name}))
-        if flame_face:  # the body engine's own FLAME expressions go to motion.npz `expressions`
-            takes[-1].expressions = np.asarray(flame_face[0], np.float32)
+        if body.expressions is not None:  # the body engine's own FLAME expressions go to motion.npz `expressions`
+            takes[-1].expressions = np.asarray(body.expressions, np.float32)
     return Generation(Path(audio_path), audio.duration, analysis, takes)
 
 
@@ -235,8 +237,9 @@ def run_generate(audio_path: str | Path, out_dir: str | Path, options: GenerateO
         from .audio.io import probe_audio
         probe_audio(audio_path)  # a damaged header fails before engines, checkpoints and prompts load
         if options.raw:  # EMAGE's own result as the official code writes it (backend/engines/emage/raw.py)
-            from .engines.emage.engine import run_raw
-            return GenerationSummary.from_json(run_raw(audio_path, out_dir, options, control))
+            from .pipeline_raw import run_raw
+            return GenerationSummary.from_json(run_raw(audio_path, out_dir, out_dir / SUMMARY_NAME, options, control,
+                                                       engines))
         if options.arkit_to_flame:
             load_arkit_to_flame(options.arkit_to_flame)  # a bad matrix fails now, not after the analysis
         gen = generate(audio_path, options, control.sub(0.0, 0.95), engines)

@@ -50,7 +50,9 @@ def cmd_train_body(args: argparse.Namespace) -> int:
 
     from ..engines.device import resolve_device
     from ..engines.neural_body.config import CONFIGS
-    from ..engines.neural_body.data import build_windows, read_beat2_folder, write_builtin_dataset
+    from ..engines.neural_body.beat2 import read_beat2_folder
+    from ..engines.neural_body.builtin_dataset import write_builtin_dataset
+    from ..engines.neural_body.windows import build_windows
     from ..engines.neural_body.train import TrainSchedule, strip_for_shipping, train_body
 
     torch.set_num_threads(max(1, min(args.threads, os.cpu_count() or 1)))
@@ -86,7 +88,8 @@ def cmd_train_body(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from ..metrics.evaluate import EvaluationSettings, evaluate_folder, format_report
+    from .evaluate import evaluate_folder
+    from ..metrics.evaluate import EvaluationSettings, format_report
 
     engines = tuple(e.strip() for e in args.engines.split(",") if e.strip())
     settings = EvaluationSettings(seed=args.seed, fgd_steps=args.fgd_steps, takes=args.takes)

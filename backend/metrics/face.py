@@ -1,8 +1,7 @@
 """Face measures on ARKit curves: lip closure on bilabials, mouth aperture per phone class, jitter,
 blink rate.
 
-A phone covers the frames whose 1/fps display interval overlaps it (frame k shows time k/fps ± half
-a frame), and always at least the frame nearest its centre.
+A phone covers the frames analysis.phone_frames gives.
 """
 from __future__ import annotations
 
@@ -10,20 +9,10 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from ..analysis import Phone
+from ..analysis import Phone, phone_frames
 from ..vocabulary.face import ARKIT_INDEX, lip_aperture
 from ..vocabulary.phonemes import BILABIALS
 from ..vocabulary.rates import MOTION_FPS
-
-
-def phone_frames(phone: Phone, fps: int, n_frames: int) -> np.ndarray:
-    """Frame indices (K,) covered by a phone, clipped to 0..n_frames-1 (empty if it lies outside)."""
-    first = int(np.ceil(phone.start * fps - 0.5))
-    last = int(np.floor(phone.end * fps + 0.5))
-    centre = int(round(0.5 * (phone.start + phone.end) * fps))
-    first, last = min(first, centre), max(last, centre)
-    first, last = max(first, 0), min(last, n_frames - 1)
-    return np.arange(first, last + 1)
 
 
 def bilabial_closure_rate(arkit: np.ndarray, phones: Sequence[Phone], fps: int = MOTION_FPS,

@@ -18,9 +18,10 @@ from scipy.ndimage import gaussian_filter1d
 
 from ...models import BODY_MODEL, shipped_model
 from ...progress import JobControl
-from .data import PART_JOINTS, audio_span, integrate_trans, motion_to_parts, parts_to_poses, rhythm_features
+from .features import PART_JOINTS, integrate_trans, motion_to_parts, parts_to_poses, rhythm_features
 from .global_motion import LOWER_TRANS
 from .model import NeuralBodyModel
+from .windows import audio_span
 
 BLEND_FRAMES = 8
 JOIN_FRAMES = 16

@@ -20,7 +20,7 @@ from torch.nn import functional as F
 
 from ...vocabulary.skeleton import NUM_JOINTS
 from .config import NeuralBodyConfig
-from .data import WindowSet
+from .windows import WindowSet
 from .global_motion import LOWER_TRANS
 from .model import NeuralBodyModel, model_from_payload, read_checkpoint, save_checkpoint
 from .vqvae import fk_positions_t, rot6d_to_matrix_t
@@ -61,7 +61,7 @@ def _lr(base: float, step: int, total: int, warmup: int) -> float:
 def part_joint_positions(model: NeuralBodyModel, part: str, x_norm: torch.Tensor) -> torch.Tensor:
     """Positions (B, T, 55, 3) relative to the pelvis of a part's joints posed, all others at rest.
     x_norm (B, T, width) normalised features of that part."""
-    from .data import PART_JOINTS
+    from .features import PART_JOINTS
 
     joints = list(PART_JOINTS[part])
     sl = model.slices[part]

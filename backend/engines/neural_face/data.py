@@ -10,8 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...analysis import Phone
-from ...metrics.face import phone_frames
+from ...analysis import Phone, phone_frames
 from ...progress import JobControl
 from ...vocabulary.phonemes import BILABIALS
 from ...vocabulary.rates import MOTION_FPS

@@ -235,8 +235,7 @@ def personalize_from_files(audio_path: str | Path, reference_path: str | Path, o
                            ) -> tuple[Path, dict]:
     """Audio + its face curves → a style file for `checkpoint` (default: the shipped one). → (path, report)."""
     from ...audio.io import load_audio
-    from .engine import SHIPPED_CHECKPOINT
-    from .model import load_checkpoint
+    from .model import SHIPPED_CHECKPOINT, load_checkpoint
 
     started = time.perf_counter()
     out_path = Path(out_path)
