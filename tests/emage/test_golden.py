@@ -43,7 +43,13 @@ def test_every_stage_matches_the_official_code(golden_model, case):
     assert len(inf.traces) == int(wn["n_windows"])
     for i, tr in enumerate(inf.traces):
         np.testing.assert_array_equal(tr["audio"].numpy(), wn[f"w{i}_audio"])
-        np.testing.assert_array_equal(tr["masked_motion_in"].numpy(), wn[f"w{i}_masked_motion_in"])
+        # a window's first 4 rows are the previous window's decoded seed (rotation matrices → rot6d): float
+        # rounding there follows the CPU's kernels (4.2e-6 on this machine's CPU, 0 on the last one), so they get
+        # the rotation tolerance; every other row is the prompt/mask input and must be exact
+        seeded = 4 if i > 0 else 0
+        masked, expected = tr["masked_motion_in"].numpy(), wn[f"w{i}_masked_motion_in"]
+        np.testing.assert_array_equal(masked[:, seeded:], expected[:, seeded:])
+        np.testing.assert_allclose(masked[:, :seeded], expected[:, :seeded], rtol=0, atol=ATOL_ROTATION)
         np.testing.assert_array_equal(tr["mask_in"].numpy(), wn[f"w{i}_mask_in"])
         for key in ("sub_motion_encoder", "sub_audio_encoder_face", "sub_audio_encoder_body"):
             np.testing.assert_allclose(tr[key].numpy(), wn[f"w{i}_{key}"], rtol=0, atol=ATOL_LATENT)
