@@ -283,6 +283,43 @@ def test_no_import_cycles(graph):
         for c, t in found)
 
 
+def package_of(module: str, graph: Graph) -> str:
+    """backend.<subpackage> for modules in one of the backend's folders, else the top-level package;
+    modules at the backend's root (options, pipeline…) stay themselves."""
+    parts = module.split(".")
+    if parts[0] == "backend" and len(parts) > 2 or parts[0] == "backend" and len(parts) == 2 and \
+            graph.files[module].name == "__init__.py":
+        return ".".join(parts[:2])
+    return module if parts[0] == "backend" else parts[0]
+
+
+def package_edges(graph: Graph) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for a, targets in graph.edges().items():
+        for b in targets:
+            pa, pb = package_of(a, graph), package_of(b, graph)
+            if pa != pb:
+                out.setdefault(pa, set()).add(pb)
+    return out
+
+
+def test_packages_form_layers(graph):
+    """The folders are the layers: no two packages (backend's subpackages, rigs, operators, panels, addon)
+    import each other, even through different modules (formats ↔ motion, engines ↔ metrics)."""
+    edges = package_edges(graph)
+
+    def via(a: str, b: str) -> str:
+        places = sorted({graph.where(m, i.line) for m, imps in graph.imports.items() if package_of(m, graph) == a
+                         for i in imps if i.in_project and not i.type_only and package_of(i.target, graph) == b})
+        return ", ".join(places[:4]) + (f" (+{len(places) - 4} more)" if len(places) > 4 else "")
+
+    found = sorted((_shortest_cycle(edges, t), t) for t in tangles(edges))
+    assert not found, f"{len(found)} cycle(s) among the packages:\n  " + "\n  ".join(
+        " → ".join(c) + "".join(f"\n    {a} → {b} via {via(a, b)}" for a, b in zip(c, c[1:]))
+        + (f"\n    in a tangle of {len(t)}: {', '.join(sorted(t))}" if len(t) > len(c) - 1 else "")
+        for c, t in found)
+
+
 def test_layer_rules(graph):
     bad = violations(graph)
     assert not bad, f"{len(bad)} import(s) against the layers:\n  " + "\n  ".join(bad)
