@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import time
 
 import numpy as np
 import pytest
@@ -65,8 +64,8 @@ def test_cancel_during_parallel_recognition_leaves_no_child(long_speech):
             control.cancel_event.set()
 
     control.on_progress = on_progress
-    started = time.monotonic()
     with pytest.raises(Cancelled):
         analyze_speech(long_speech, None, "en", control)
-    assert time.monotonic() - started < 10
+    first = next(i for i, s in enumerate(stages) if s.startswith("recognising"))
+    assert all(s.startswith("recognising") for s in stages[first:]), stages  # stopped inside recognition
     assert child_pids() == before, "no decoder child left behind, not even a zombie"
