@@ -1,6 +1,7 @@
 """Shared fixtures: where the real data lives, and a private HOME for bpy."""
 from __future__ import annotations
 
+import copy
 import os
 import tempfile
 from pathlib import Path
@@ -43,6 +44,31 @@ def lj_clip(shared_dir) -> Path:
 @pytest.fixture(scope="session")
 def lj_transcripts(shared_dir) -> dict[str, str]:
     return ljspeech_transcripts()
+
+
+@pytest.fixture(scope="session")
+def analysed():
+    """analysed(path, transcript=None, language="auto", recognizer="words") → (LoadedAudio, SpeechAnalysis).
+
+    One analysis per clip and settings for the whole session: the same LJSpeech clips are analysed in
+    several test files (test_builtin_face forced-aligns all 32, test_analyze 4 of them again, with and
+    without transcripts). The analysis is deterministic (test_analyze.py::test_deterministic checks a
+    fresh run against this cache), so sharing it changes no result. Each call hands out deep copies: a test
+    that edits its analysis cannot change another test's.
+    """
+    from backend.audio.analyze import analyze_speech
+    from backend.audio.io import load_audio
+
+    memo: dict[tuple, tuple] = {}
+
+    def analyse(path, transcript: str | None = None, language: str = "auto", recognizer: str = "words"):
+        key = (str(Path(path).resolve()), transcript, language, recognizer)
+        if key not in memo:
+            audio = load_audio(path)
+            memo[key] = (audio, analyze_speech(audio, transcript, language, recognizer=recognizer))
+        return copy.deepcopy(memo[key])
+
+    return analyse
 
 
 def pytest_configure(config):

@@ -55,12 +55,13 @@ def check_contract(a: SpeechAnalysis, duration: float) -> None:
 
 
 @pytest.fixture(scope="module")
-def lj_aligned(lj_transcripts, shared_dir):
-    out = {}
-    for cid in LJ_IDS:
-        audio = load_audio(shared_dir / f"data/speech/ljspeech/{cid}.wav")
-        out[cid] = (audio, analyze_speech(audio, lj_transcripts[cid], "en"))
-    return out
+def lj_aligned(lj_transcripts, lj_wav, analysed):
+    return {cid: analysed(lj_wav(cid), lj_transcripts[cid], "en") for cid in LJ_IDS}
+
+
+@pytest.fixture(scope="module")
+def lj_wav(shared_dir):
+    return lambda cid: shared_dir / f"data/speech/ljspeech/{cid}.wav"
 
 
 def test_alignment_follows_the_transcript(lj_aligned, lj_transcripts):
@@ -110,9 +111,9 @@ def test_bilabials_sit_in_energy_dips(lj_aligned):
     assert quieter / total >= 0.85, (quieter, total)
 
 
-def test_recognition_without_transcript(lj_aligned):
-    audio, aligned = lj_aligned["LJ001-0001"]
-    a = analyze_speech(audio, None, "en")
+def test_recognition_without_transcript(lj_aligned, lj_wav, analysed):
+    _, aligned = lj_aligned["LJ001-0001"]
+    audio, a = analysed(lj_wav("LJ001-0001"), None, "en")
     check_contract(a, audio.duration)
     assert a.phone_source == "recognized" and a.phone_confidence > 0.5
     rec = [p.label for p in a.phones if p.label != "SIL"]
@@ -134,7 +135,7 @@ def _bilabial_times(phones) -> np.ndarray:
     return np.array([0.5 * (p.start + p.end) for p in phones if p.label in BILABIALS])
 
 
-def test_word_recognition_places_bilabials_where_the_transcript_does(lj_aligned):
+def test_word_recognition_places_bilabials_where_the_transcript_does(lj_aligned, lj_wav, analysed):
     """Without a transcript, lips must still close on the real p/b/m: ≥ 80 % of the transcript-aligned
     ones have a recognised p/b/m within 60 ms (measured 92 % over 87 of them; the all-phone search 43 %)."""
     per_recognizer = {}
@@ -142,7 +143,7 @@ def test_word_recognition_places_bilabials_where_the_transcript_does(lj_aligned)
         hits = total = 0
         for cid, (audio, aligned) in lj_aligned.items():
             ref = _bilabial_times(aligned.phones)
-            found = _bilabial_times(analyze_speech(audio, None, "en", recognizer=recognizer).phones)
+            found = _bilabial_times(analysed(lj_wav(cid), None, "en", recognizer)[1].phones)
             total += len(ref)
             hits += sum(bool(len(found)) and np.abs(found - r).min() < 0.06 for r in ref)
         per_recognizer[recognizer] = hits / total
@@ -180,9 +181,8 @@ def test_librispeech_auto(shared_dir):
     assert len(a.segments) >= 2 and len(a.stresses) >= 5 and len(a.pitch_accents) >= 3
 
 
-def test_language_other_skips_phones(lj_aligned):
-    audio, _ = lj_aligned["LJ001-0005"]
-    a = analyze_speech(audio, None, "other")
+def test_language_other_skips_phones(lj_wav, analysed):
+    audio, a = analysed(lj_wav("LJ001-0005"), None, "other")
     check_contract(a, audio.duration)
     assert a.phones == [] and a.phone_source == "acoustic" and a.phone_confidence == 0.0
     assert len(a.stresses) >= 3 and a.voiced.mean() > 0.2
@@ -190,9 +190,8 @@ def test_language_other_skips_phones(lj_aligned):
     assert 200 < np.median(f1) < 1000 and 800 < np.median(f2) < 3000
 
 
-def test_prosody_is_gain_invariant(lj_aligned):
-    audio, _ = lj_aligned["LJ001-0007"]
-    loud = analyze_speech(audio, None, "other")
+def test_prosody_is_gain_invariant(lj_wav, analysed):
+    audio, loud = analysed(lj_wav("LJ001-0007"), None, "other")
     quiet = analyze_speech(audio_of(audio.samples * 0.05), None, "other")
     assert np.abs(loud.loudness - quiet.loudness).max() < 0.05
     assert (loud.speech == quiet.speech).mean() > 0.97

@@ -399,16 +399,14 @@ def _pooled(items):
 
 
 @pytest.fixture(scope="module")
-def lj_faces(shared_dir, lj_transcripts):
+def lj_faces(shared_dir, lj_transcripts, analysed):
     """Every LJSpeech clip analysed for real (forced alignment where metadata.csv has the words,
     phone recognition elsewhere) and animated: clip id → (analysis, arkit)."""
-    from backend.audio import analyze_speech, load_audio
-
     wavs = sorted((shared_dir / "data" / "speech" / "ljspeech").glob("*.wav"))
     assert len(wavs) >= 8
     out = {}
     for i, wav in enumerate(wavs):
-        a = analyze_speech(load_audio(wav), lj_transcripts.get(wav.stem), language="en")
+        _, a = analysed(wav, lj_transcripts.get(wav.stem), "en")
         out[wav.stem] = (a, face(a, seed=i))
     return out
 
@@ -437,11 +435,9 @@ def test_lj_all_clips_close_on_whatever_phones_were_found(lj_faces):
     assert np.isfinite(arkit).all() and arkit.min() >= 0.0 and arkit.max() <= 1.0
 
 
-def test_real_acoustic_fallback_follows_loudness(shared_dir):
-    from backend.audio import analyze_speech, load_audio
-
+def test_real_acoustic_fallback_follows_loudness(shared_dir, analysed):
     for wav in sorted((shared_dir / "data" / "speech" / "ljspeech").glob("*.wav"))[:3]:
-        a = analyze_speech(load_audio(wav), None, language="other")
+        _, a = analysed(wav, None, "other")
         assert a.phones == [] and a.phone_source == "acoustic"
         out = face(a)
         assert np.corrcoef(out[:, col("jawOpen")], a.loudness)[0, 1] > 0.6
