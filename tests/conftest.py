@@ -21,12 +21,9 @@ SPEECH = SHARED / "data" / "speech"
 
 def ljspeech_transcripts(written: bool = False) -> dict[str, str]:
     """LJSpeech clip id → normalised transcript (written: the text as written, digits and punctuation kept)."""
-    out = {}
-    for line in (SPEECH / "ljspeech" / "metadata.csv").read_text(encoding="utf-8").splitlines():
-        parts = line.split("|")
-        if len(parts) >= 3:
-            out[parts[0]] = parts[1 if written else 2]
-    return out
+    from backend.formats.ljspeech import read_ljspeech_transcripts
+
+    return read_ljspeech_transcripts(SPEECH / "ljspeech" / "metadata.csv", written)
 
 
 @pytest.fixture(scope="session")
