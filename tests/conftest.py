@@ -68,6 +68,30 @@ def analysed():
     return analyse
 
 
+# The fast tier (`tools/dev.py test --fast`, pytest -m "not slow") leaves out the slow tests: those marked
+# `slow` where they are written, and every test that uses one of these expensive fixtures (path prefix,
+# fixture name → what it costs; wall seconds measured per file on the loaded 2-core machine, 4-5× idle).
+SLOW_FIXTURES = {
+    ("tests/neural_body/", "trained"): "trains a tiny body model (36 s)",
+    ("tests/neural_face/", "lj_clips"): "analyses 4 clips for face training targets",
+    ("tests/neural_face/", "tiny_model"): "trains a tiny face model (344 s)",
+    ("tests/face_mesh/test_lip_gap_blender.py", "keyed"): "24 generations of 8 clips keyed in Blender (69 s)",
+    ("tests/prompts/test_prompts.py", "long_analysis"): "29 s of speech analysed (7 s)",
+    ("tests/engines/test_builtin_face.py", "lj_faces"): "forced alignment of all 32 LJSpeech clips (58 s)",
+    ("tests/engines/test_body_dynamics.py", "minute"): "a minute analysed, then every emotion and seed (46 s)",
+    ("tests/addon/test_user_rigs.py", "three_generations"): "three takes generated and keyed in Blender (15 s)",
+    ("tests/backend/test_batch_ray.py", "ray_address"): "a local Ray cluster and batches on it (50 s)",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = Path(str(item.fspath)).resolve()
+        rel = path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else path.as_posix()
+        if any(rel.startswith(prefix) and name in item.fixturenames for prefix, name in SLOW_FIXTURES):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_configure(config):
     """bpy fixes its user folders when it is first imported, which can happen while tests are collected
     (tests/rigs/test_default_character_blender.py imports it at the top): without a private HOME by then,

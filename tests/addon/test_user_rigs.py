@@ -140,6 +140,7 @@ def rigify_rig(addon):
     return metarig, rig
 
 
+@pytest.mark.slow  # Rigify's generator
 def test_rigify_metarig_says_generate_first(rigify_rig, shared_dir):
     import bpy
 
@@ -163,6 +164,7 @@ def speech_12s(shared_dir, tmp_path_factory):
     return path, len(audio) / rate
 
 
+@pytest.mark.slow  # Rigify's generator, then a 12 s take
 def test_rigify_rig_performs(rigify_rig, speech_12s):
     """The take keys Rigify's FK controls with the limbs in FK, and the deform bones move like a speaker."""
     import bpy

@@ -78,6 +78,7 @@ def test_a_minute_of_speech_aligns_to_its_transcript(minute):
     _check_aligned(*minute)
 
 
+@pytest.mark.slow  # 5 min of forced alignment
 def test_five_minutes_of_speech_align_to_their_transcript(five_minutes):
     _check_aligned(*five_minutes)
 

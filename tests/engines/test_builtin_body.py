@@ -288,6 +288,7 @@ def test_emotions_change_the_body(conversation):
     assert surprised["wrist_height"] > sad["wrist_height"]
 
 
+@pytest.mark.slow  # an hour of body motion (19 s)
 def test_lengths_from_a_fraction_of_a_second_to_an_hour():
     short = synthetic_analysis(0.2, speech_spans=[(0.0, 0.2)])
     poses, trans = generate_body(short, "happy", 0.5, np.random.default_rng(0))

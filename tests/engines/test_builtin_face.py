@@ -341,6 +341,7 @@ def test_acoustic_mouth_follows_loudness_and_formants():
 
 # ------------------------------------------------------------------------------- long input, speed, cancel
 
+@pytest.mark.slow  # an hour of face curves (8 s)
 def test_one_hour_is_finite_and_checks_for_cancel_throughout():
     # speed per audio minute is measured by benchmarks/bench_builtin.py, not asserted here
     a = random_speech(38000, seed=31)  # ~61 min
