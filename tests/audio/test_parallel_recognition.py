@@ -26,6 +26,7 @@ def long_speech(tmp_path_factory, shared_dir):
     return load_audio(out)
 
 
+@pytest.mark.slow  # three recognitions of the long speech (13 s)
 def test_parallel_recognition_is_deterministic_and_close_to_serial(long_speech, monkeypatch):
     assert long_speech.duration > phones_mod.PARALLEL_MIN_S
     a = analyze_speech(long_speech, None, "en")
