@@ -4,4 +4,3 @@ Run as `python -m backend …` from the repository root. Inside Blender the same
 imported as a subpackage of the add-on, so every import in here is relative.
 """
 __version__ = "0.1.0"
-MOTION_FPS = 30  # every motion array the backend makes or reads is at 30 frames per second

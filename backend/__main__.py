@@ -1,6 +1,6 @@
-"""`python -m backend …` — see backend/cli.py."""
+"""`python -m backend …` — see backend/app/cli.py."""
 import sys
 
-from .cli import main
+from .app.cli import main
 
 sys.exit(main())

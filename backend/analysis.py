@@ -9,9 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-# ARPAbet phone set (CMU, no stress digits) plus 'SIL' for silence/pauses.
-VOWELS = frozenset("AA AE AH AO AW AY EH ER EY IH IY OW OY UH UW".split())
-BILABIALS = frozenset(("P", "B", "M"))
+from .vocabulary.rates import MOTION_FPS
 
 
 @dataclass(frozen=True)
@@ -21,6 +19,18 @@ class Phone:
     end: float          # seconds
     stress: int = -1    # 0/1/2 lexical stress for vowels when known (from a dictionary), else -1
     word: str = ""      # the word this phone belongs to, when known
+
+
+def phone_frames(phone: Phone, fps: int, n_frames: int) -> np.ndarray:
+    """Frame indices (K,) covered by a phone, clipped to 0..n_frames-1 (empty if it lies outside): the frames
+    whose 1/fps display interval overlaps it (frame k shows time k/fps ± half a frame), and always at least
+    the frame nearest its centre."""
+    first = int(np.ceil(phone.start * fps - 0.5))
+    last = int(np.floor(phone.end * fps + 0.5))
+    centre = int(round(0.5 * (phone.start + phone.end) * fps))
+    first, last = min(first, centre), max(last, centre)
+    first, last = max(first, 0), min(last, n_frames - 1)
+    return np.arange(first, last + 1)
 
 
 @dataclass
@@ -68,7 +78,7 @@ class SpeechAnalysis:
     phone_confidence: float
     language: str = "en"
     warnings: list[str] = field(default_factory=list)
-    fps: int = 30
+    fps: int = MOTION_FPS
     phone_spans: list[tuple[float, float, str]] = field(default_factory=list)
     samples: np.ndarray | None = None  # (N,) float32 16 kHz mono audio, for engines that read the waveform
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .formats.arkit import ARKIT_INDEX
 from .motion.rotations import axis_angle_to_matrix, matrix_to_euler
+from .vocabulary.face import ARKIT_INDEX
+from .vocabulary.skeleton import HEAD, LEFT_EYE, NECK, RIGHT_EYE
 
 JAW_OPEN_MAX_RAD = 0.30     # jaw pitch at jawOpen = 1 (SMPL-X jaw, mouth fully open)
 JAW_SIDE_MAX_RAD = 0.08     # jaw yaw at jawLeft/jawRight = 1
@@ -47,7 +48,7 @@ def head_and_eye_angles(poses: np.ndarray) -> np.ndarray:
     Yaw turns toward the body's left, pitch looks down, roll tilts toward the body's left.
     Head relative to chest is neck·head (local rotations); eyes are already local to the head.
     """
-    local = axis_angle_to_matrix(poses[:, (12, 15, 23, 24)].astype(np.float64))  # (T,4,3,3)
+    local = axis_angle_to_matrix(poses[:, (NECK, HEAD, LEFT_EYE, RIGHT_EYE)].astype(np.float64))  # (T,4,3,3)
     out = np.zeros((poses.shape[0], 9))
     for k, m in enumerate((local[:, 0] @ local[:, 1], local[:, 2], local[:, 3])):
         yaw, pitch, roll = matrix_to_euler(m, "YXZ").T

@@ -5,11 +5,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from .errors import UserError
-
-EMOTIONS = ("neutral", "happy", "sad", "angry", "surprised")
-LANGUAGES = ("en", "auto", "other")
-RECOGNIZERS = ("words", "phones")   # phone timing without a transcript: see backend/audio/phones.py
-MAX_TAKES = 16
+from .vocabulary.choices import (BODY_ENGINES, DEVICES, EMOTIONS, FACE_ENGINES, FACE_FORMATS, LANGUAGES, MAX_TAKES,
+                                 RECOGNIZERS)
 
 
 @dataclass(frozen=True)
@@ -25,7 +22,7 @@ class GenerateOptions:
     recognizer: str = "words"          # no transcript: words (exact lips) | phones (faster)
     arkit_to_flame: str | None = None  # path of a (52, 100) float matrix, ARKit → FLAME expressions
     bvh: bool = False                  # also write the skeleton motion as BVH
-    device: str = "auto"               # auto | cpu | cuda (neural engines)
+    device: str = "auto"               # one of DEVICES: auto | cpu | cuda (neural engines)
     face_style: str | None = None      # .orstyle file from `personalize` (neural face engine)
     face_checkpoint: str | None = None  # neural face model; None = the shipped one
     prompts: str | None = None         # masked keyframe prompts .npz (backend/prompts.py)
@@ -38,8 +35,6 @@ class GenerateOptions:
 
     def validated(self) -> "GenerateOptions":
         """Return self after checking every field; raise UserError with an actionable line otherwise."""
-        from .engines.registry import BODY_ENGINES, FACE_ENGINES
-
         if self.engine not in BODY_ENGINES:
             raise UserError(f"unknown engine '{self.engine}': choose one of {', '.join(BODY_ENGINES)}")
         if self.face_engine not in FACE_ENGINES:
@@ -56,8 +51,8 @@ class GenerateOptions:
             raise UserError(f"takes must be between 1 and {MAX_TAKES}, got {self.takes}")
         if not 0 <= int(self.seed) < 2**32:
             raise UserError(f"seed must be between 0 and {2**32 - 1}, got {self.seed}")
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise UserError(f"unknown device '{self.device}': choose auto, cpu or cuda")
+        if self.device not in DEVICES:
+            raise UserError(f"unknown device '{self.device}': choose one of {', '.join(DEVICES)}")
         if self.transcript is not None and not self.transcript.strip():
             raise UserError("the transcript is empty: give the words spoken, or leave it out")
         if self.arkit_to_flame is not None and not Path(self.arkit_to_flame).is_file():
@@ -76,8 +71,6 @@ class GenerateOptions:
             raise UserError(f"SMPL-X model file not found: {self.smplx_model}")
         if self.prompts is not None and not Path(self.prompts).is_file():
             raise UserError(f"prompts file not found: {self.prompts}")
-        from .formats.face_formats import FACE_FORMATS
-
         if self.face_format not in FACE_FORMATS:
             raise UserError(f"unknown face format '{self.face_format}': choose one of {', '.join(FACE_FORMATS)}")
         if self.speaker is not None:

@@ -5,8 +5,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .formats.arkit import NUM_ARKIT
-from .formats.smplx_joints import NUM_JOINTS
+from .vocabulary.face import NUM_ARKIT
+from .vocabulary.rates import MOTION_FPS
+from .vocabulary.skeleton import NUM_JOINTS
 
 
 @dataclass
@@ -24,7 +25,7 @@ class Performance:
     poses: np.ndarray
     trans: np.ndarray
     arkit: np.ndarray
-    fps: int = 30
+    fps: int = MOTION_FPS
     meta: dict = field(default_factory=dict)
     expressions: np.ndarray | None = None  # (T, 100) FLAME, when the body engine makes a face (EMAGE)
 

@@ -6,7 +6,7 @@ import json
 import os
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +23,8 @@ from .options import GenerateOptions
 from .performance import Performance
 from .progress import JobControl
 from .prompts import apply_prompts, check_prompt_frames, read_prompts
-
-SUMMARY_NAME = "summary.json"  # written last: its presence marks a finished output folder
+from .summary import SUMMARY_NAME, GenerationSummary, TakeFiles
+from .vocabulary.skeleton import JAW_JOINT, LEFT_EYE, RIGHT_EYE
 
 
 @dataclass
@@ -61,9 +61,8 @@ def check_finite(perf: Performance, expressions: np.ndarray | None) -> None:
 def assemble_performance(poses: np.ndarray, trans: np.ndarray, arkit: np.ndarray, meta: dict) -> Performance:
     """Combine body and face: the jaw joint follows jawOpen and the eye joints follow eyeLook*."""
     poses = np.array(poses, dtype=np.float32)
-    poses[:, 22] = jaw_rotation_from_arkit(arkit)
-    left, right = eye_rotations_from_arkit(arkit)
-    poses[:, 23], poses[:, 24] = left, right
+    poses[:, JAW_JOINT] = jaw_rotation_from_arkit(arkit)
+    poses[:, LEFT_EYE], poses[:, RIGHT_EYE] = eye_rotations_from_arkit(arkit)
     return Performance(poses=poses, trans=np.asarray(trans, np.float32),
                        arkit=np.clip(arkit, 0.0, 1.0).astype(np.float32), meta=meta)
 
@@ -73,15 +72,13 @@ def generate(audio_path: str | Path, options: GenerateOptions, control: JobContr
     """Analyse the audio once and make `options.takes` performances of it."""
     from .audio.analyze import analyze_speech
     from .audio.io import load_audio
+    from .engines.interface import EngineRequest
     from .engines.registry import EngineCache
 
     control = control or JobControl()
     options = options.validated()
     engines = engines or EngineCache()
-    body_engine, face_engine = engines.get(options)
-    for engine in (body_engine, face_engine):  # checkpoints and styles load now: a bad one fails in seconds
-        if hasattr(engine, "prepare"):
-            engine.prepare(options)
+    body_engine, face_engine = engines.get(options)  # checkpoints and styles load now: a bad one fails in seconds
     prompts = read_prompts(options.prompts) if options.prompts else None  # a bad file fails before the analysis
     flame_to_arkit = None
     if options.flame_to_arkit:
@@ -96,29 +93,33 @@ def generate(audio_path: str | Path, options: GenerateOptions, control: JobContr
     if audio.gain < 1.0:
         analysis.warnings.append(f"the recording peaks at {1 / audio.gain:.3g}× full scale; it was scaled down "
                                  "to full scale (not clipped) for analysis")
+    dense_prompts = None
     if prompts is not None:
         check_prompt_frames(prompts, analysis.n_frames, options.prompts)
+        dense_prompts = prompts.dense(analysis.n_frames)  # once per job: every engine and take reads this
     takes = []
     per_take = 0.35 / options.takes
     for k in range(options.takes):
         start = 0.6 + k * per_take
         face_rng, body_rng = take_rng(options.seed, k + 1).spawn(2)
-        face_control = control.sub(start, start + per_take / 2)
-        face_control.report(0.0, f"take {k + 1}: face")
-        arkit = face_engine.generate_face(analysis, options, face_rng, face_control)
-        body_control = control.sub(start + per_take / 2, start + per_take)
-        body_control.report(0.0, f"take {k + 1}: body")
-        extra = {"take": k + 1} if getattr(body_engine, "numbered_takes", False) else {}
-        poses, trans, *flame_face = body_engine.generate_body(analysis, options, body_rng, body_control, **extra)
-        if flame_face and flame_to_arkit is not None:  # EMAGE: FLAME expressions + jaw → ARKit curves
+        request = EngineRequest(analysis, options.emotion, options.intensity, face_rng,
+                                control.sub(start, start + per_take / 2), take=k + 1, prompts=dense_prompts,
+                                speaker=options.speaker, face_style=options.face_style)
+        request.control.report(0.0, f"take {k + 1}: face")
+        arkit = face_engine.generate_face(request).arkit
+        request = replace(request, rng=body_rng, control=control.sub(start + per_take / 2, start + per_take))
+        request.control.report(0.0, f"take {k + 1}: body")
+        body = body_engine.generate_body(request)
+        poses, trans = body.poses, body.trans
+        if body.expressions is not None and flame_to_arkit is not None:  # EMAGE: FLAME + jaw → ARKit curves
             from .engines.emage.engine import face_from_flame
-            arkit = face_from_flame(arkit, flame_face[0], flame_face[1], flame_to_arkit)
-        if prompts is not None:  # the one place prompts reach every engine's output
-            poses, trans, arkit = apply_prompts(poses, trans, arkit, prompts, analysis.fps)
+            arkit = face_from_flame(arkit, body.expressions, body.jaw, flame_to_arkit)
+        if dense_prompts is not None:  # the one place prompts reach every engine's output
+            poses, trans, arkit = apply_prompts(poses, trans, arkit, dense_prompts, analysis.fps)
         takes.append(assemble_performance(poses, trans, arkit, {
             "take": k + 1, "seed": options.seed, "engine": body_engine.name, "face_engine": face_engine.name}))
-        if flame_face:  # the body engine's own FLAME expressions go to motion.npz `expressions`
-            takes[-1].expressions = np.asarray(flame_face[0], np.float32)
+        if body.expressions is not None:  # the body engine's own FLAME expressions go to motion.npz `expressions`
+            takes[-1].expressions = np.asarray(body.expressions, np.float32)
     return Generation(Path(audio_path), audio.duration, analysis, takes)
 
 
@@ -172,7 +173,7 @@ def take_dir(out_dir: Path, take: int, takes: int) -> Path:
 
 
 def write_generation(gen: Generation, out_dir: str | Path, options: GenerateOptions,
-                     control: JobControl | None = None, started: float | None = None) -> dict:
+                     control: JobControl | None = None, started: float | None = None) -> GenerationSummary:
     """Write each take's motion.npz + face_arkit.csv (+ motion.bvh), then summary.json; return the summary."""
     control = control or JobControl()
     out_dir = prepare_output_dir(out_dir)
@@ -195,50 +196,38 @@ def write_generation(gen: Generation, out_dir: str | Path, options: GenerateOpti
         control.check()
         k = perf.meta["take"]
         folder = take_dir(out_dir, k, len(gen.takes))
-        entry = {"take": k,
-                 "motion": str(write_motion_npz(folder / "motion.npz", perf.poses, perf.trans, perf.arkit,
-                                                expressions=expressions, fps=perf.fps,
-                                                hand_mean=npz_hand_mean, hand_mean_source=hand_mean_source)),
-                 "face_csv": str(write_livelink_csv(folder / "face_arkit.csv", perf.arkit,
-                                                    head_and_eye_angles(perf.poses), fps=perf.fps))}
+        motion = write_motion_npz(folder / "motion.npz", perf.poses, perf.trans, perf.arkit,
+                                  expressions=expressions, fps=perf.fps,
+                                  hand_mean=npz_hand_mean, hand_mean_source=hand_mean_source)
+        face_csv = write_livelink_csv(folder / "face_arkit.csv", perf.arkit, head_and_eye_angles(perf.poses),
+                                      fps=perf.fps)
+        face_format_csv = bvh = None
         if options.face_format != "arkit":
             from .formats.face_formats import face_curves, write_face_csv
-            entry["face_format_csv"] = str(write_face_csv(folder / f"face_{options.face_format}.csv",
-                                                          *face_curves(perf.arkit, options.face_format), perf.fps))
+            face_format_csv = str(write_face_csv(folder / f"face_{options.face_format}.csv",
+                                                 *face_curves(perf.arkit, options.face_format), perf.fps))
         if options.bvh:
-            entry["bvh"] = str(write_bvh(folder / "motion.bvh", perf.poses, perf.trans, perf.fps, hand_mean))
-        take_entries.append(entry)
+            bvh = str(write_bvh(folder / "motion.bvh", perf.poses, perf.trans, perf.fps, hand_mean))
+        take_entries.append(TakeFiles(k, str(motion), str(face_csv), face_format_csv, bvh))
     a = gen.analysis
-    summary = {
-        "orator_version": __version__,
-        "audio": str(gen.audio_path),
-        "output_dir": str(out_dir),
-        "seconds": round(gen.duration, 4),
-        "frames": a.n_frames,
-        "fps": a.fps,
-        "engine": options.engine,
-        "face_engine": options.face_engine,
-        "seed": options.seed,
-        "emotion": options.emotion,
-        "intensity": options.intensity,
-        "hand_mean": hand_mean_source,  # which mean hand motion.npz fingers are relative to
-        "phone_source": a.phone_source,
-        "phone_count": sum(p.label != "SIL" for p in a.phones),
-        "phone_spans": [[round(t0, 2), round(t1, 2), how] for t0, t1, how in a.phone_spans],
-        "takes": take_entries,
-        "warnings": list(a.warnings),
-        "options": {k: v for k, v in asdict(options).items() if k != "transcript"},
-    }
-    if started is not None:
-        summary["elapsed_s"] = round(time.perf_counter() - started, 3)
+    summary = GenerationSummary(
+        orator_version=__version__, audio=str(gen.audio_path), output_dir=str(out_dir),
+        seconds=round(gen.duration, 4), frames=a.n_frames, fps=a.fps, engine=options.engine,
+        face_engine=options.face_engine, seed=options.seed, emotion=options.emotion, intensity=options.intensity,
+        hand_mean=hand_mean_source, phone_source=a.phone_source,
+        phone_count=sum(p.label != "SIL" for p in a.phones),
+        phone_spans=tuple((round(t0, 2), round(t1, 2), how) for t0, t1, how in a.phone_spans),
+        takes=tuple(take_entries), warnings=tuple(a.warnings),
+        options={k: v for k, v in asdict(options).items() if k != "transcript"},
+        elapsed_s=None if started is None else round(time.perf_counter() - started, 3))
     with atomic_write(out_dir / SUMMARY_NAME) as fh:
-        json.dump(summary, fh, indent=2)
+        json.dump(summary.to_json(), fh, indent=2)
     control.report(1.0, "done")
     return summary
 
 
 def run_generate(audio_path: str | Path, out_dir: str | Path, options: GenerateOptions,
-                 control: JobControl | None = None, engines=None) -> dict:
+                 control: JobControl | None = None, engines=None) -> GenerationSummary:
     """Generate and write; returns the summary (what `--json` prints and the worker's `done` carries)."""
     started = time.perf_counter()
     control = control or JobControl()
@@ -248,8 +237,9 @@ def run_generate(audio_path: str | Path, out_dir: str | Path, options: GenerateO
         from .audio.io import probe_audio
         probe_audio(audio_path)  # a damaged header fails before engines, checkpoints and prompts load
         if options.raw:  # EMAGE's own result as the official code writes it (backend/engines/emage/raw.py)
-            from .engines.emage.engine import run_raw
-            return run_raw(audio_path, out_dir, options, control)
+            from .pipeline_raw import run_raw
+            return GenerationSummary.from_json(run_raw(audio_path, out_dir, out_dir / SUMMARY_NAME, options, control,
+                                                       engines))
         if options.arkit_to_flame:
             load_arkit_to_flame(options.arkit_to_flame)  # a bad matrix fails now, not after the analysis
         gen = generate(audio_path, options, control.sub(0.0, 0.95), engines)

@@ -153,7 +153,8 @@ def run_cli_case(args: list[str], limit: float) -> tuple[bool, str, float]:
 
 
 def run_worker_cases() -> list[tuple[str, bool, str]]:
-    from backend.client import WorkerClient
+    from backend.ipc.client import WorkerClient
+    from backend.ipc.protocol import ErrorEvent, PingRequest, PongEvent
     client = WorkerClient()
     client.start(timeout=60)
     rows = []
@@ -162,14 +163,14 @@ def run_worker_cases() -> list[tuple[str, bool, str]]:
             client.proc.stdin.write(line + "\n")
             client.proc.stdin.flush()
             try:
-                event = client.wait_for(lambda e: e.get("event") == "error", 30)
+                event = client.wait_for(lambda e: isinstance(e, ErrorEvent), 30)
             except Exception as exc:  # noqa: BLE001 - a dead worker is a finding
                 rows.append((name, False, f"no answer: {exc}"))
                 break
-            client.send({"type": "ping", "id": "p"})
-            alive = client.wait_for(lambda e: e.get("event") == "pong", 10)
-            ok = event.get("kind") == kind and "\n" not in event.get("message", "") and bool(alive)
-            rows.append((name, ok, f"{event.get('kind')}: {event.get('message', '')[:100]}"))
+            client.send(PingRequest("p"))
+            alive = client.wait_for(lambda e: isinstance(e, PongEvent), 10)
+            ok = event.kind == kind and "\n" not in event.message and bool(alive)
+            rows.append((name, ok, f"{event.kind}: {event.message[:100]}"))
     finally:
         client.stop()
     return rows

@@ -28,7 +28,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("ORATOR_SHARED", REPO.parent / "shared"))
-LOOPBACK_ONLY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}  # see backend/batch_ray.py connect()
+sys.path.insert(0, str(REPO))
+from backend.app.batch import BatchReport  # noqa: E402
+
+LOOPBACK_ONLY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}  # see backend/app/batch_ray.py connect()
 
 
 def run_mode(mode: str, src: Path, out: Path, recognizer: str, ray_address: str | None) -> dict:
@@ -48,13 +51,13 @@ def run_mode(mode: str, src: Path, out: Path, recognizer: str, ray_address: str 
     wall = time.perf_counter() - t0
     if proc.returncode not in (0, 3):
         raise SystemExit(f"{mode}: exit {proc.returncode}\n{proc.stderr}")
-    report = json.loads(proc.stdout)
-    with open(report["manifest"], newline="", encoding="utf-8") as fh:
+    report = BatchReport.from_json(json.loads(proc.stdout))
+    with open(report.manifest, newline="", encoding="utf-8") as fh:
         rows = [r for r in csv.DictReader(fh) if r["status"] == "done"]
     audio_s = sum(float(r["seconds"]) for r in rows)
     cpu_s = sum(float(r["cpu_s"]) for r in rows)
-    return {"mode": mode, "files": report["done"], "failed": report["failed"], "wall_s": round(wall, 2),
-            "files_per_min": round(60 * report["done"] / wall, 1),
+    return {"mode": mode, "files": report.done, "failed": report.failed, "wall_s": round(wall, 2),
+            "files_per_min": round(60 * report.done / wall, 1),
             "audio_min_per_min": round(audio_s / wall, 2), "file_cpu_s": round(cpu_s, 1),
             "load_avg_1m": round(load, 2)}
 

@@ -39,7 +39,7 @@ def main() -> None:
     from backend.engines.builtin.body import generate_body
     from backend.motion.dynamics import twist_jumps
     from backend.motion.kinematics import local_angular_speed
-    from backend.options import EMOTIONS
+    from backend.vocabulary.choices import EMOTIONS
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=60.0)

@@ -25,7 +25,9 @@ sys.path.insert(0, str(REPO))
 
 from backend.audio.analyze import analyze_speech  # noqa: E402
 from backend.audio.io import LoadedAudio  # noqa: E402
-from backend.client import WorkerClient  # noqa: E402
+from backend.ipc.client import WorkerClient  # noqa: E402
+from backend.ipc.protocol import (ByeEvent, DoneEvent, ErrorEvent, PingRequest, PongEvent,  # noqa: E402
+                                  ProgressEvent, ShutdownRequest)
 from backend.errors import Cancelled  # noqa: E402
 from backend.progress import JobControl  # noqa: E402
 from tests.audio.speech_material import long_speech, write  # noqa: E402
@@ -73,15 +75,15 @@ def worker_numbers(wav: Path, out: Path) -> dict:
         while not stop.wait(0.1):
             n += 1
             sent[f"p{n}"] = (time.monotonic(), stage[0])
-            client.send({"type": "ping", "id": f"p{n}"})
+            client.send(PingRequest(f"p{n}"))
 
     def watch(predicate):
         def check(event):
-            if event.get("event") == "pong" and event.get("id") in sent:
-                t, s = sent.pop(event["id"])
+            if isinstance(event, PongEvent) and event.id in sent:
+                t, s = sent.pop(event.id)
                 pongs.append((s, time.monotonic() - t))
-            elif event.get("event") == "progress":
-                stage[0] = event["stage"]
+            elif isinstance(event, ProgressEvent):
+                stage[0] = event.stage
             return predicate(event)
         return check
 
@@ -91,23 +93,23 @@ def worker_numbers(wav: Path, out: Path) -> dict:
     try:
         for n, (name, language) in enumerate(WORKER_STAGES):
             job = client.submit(str(wav), str(out / f"c{n}"), {"language": language})
-            client.wait_for(watch(lambda e: e.get("id") == job and e.get("stage") == name), 120)
+            client.wait_for(watch(lambda e: e.id == job and getattr(e, "stage", None) == name), 120)
             t = time.monotonic()
             client.cancel(job)
-            end = client.wait_for(watch(lambda e: e.get("id") == job and e["event"] in ("error", "done")), 30)
+            end = client.wait_for(watch(lambda e: e.id == job and isinstance(e, (ErrorEvent, DoneEvent))), 30)
             cancel[name] = time.monotonic() - t
-            assert end.get("kind") == "cancelled", end
+            assert isinstance(end, ErrorEvent) and end.kind == "cancelled", end
         first = client.submit(str(wav), str(out / "a"), {"language": "en"})
         second = client.submit(str(wav), str(out / "b"), {"language": "en"})
-        client.wait_for(watch(lambda e: e.get("id") == first and e["event"] == "progress"), 60)
+        client.wait_for(watch(lambda e: e.id == first and isinstance(e, ProgressEvent)), 60)
         t = time.monotonic()
         client.cancel(second)
-        client.wait_for(watch(lambda e: e.get("id") == second), 30)
+        client.wait_for(watch(lambda e: e.id == second), 30)
         queued = time.monotonic() - t
-        client.wait_for(watch(lambda e: e.get("id") == first and e.get("stage") == "prosody"), 120)
+        client.wait_for(watch(lambda e: e.id == first and getattr(e, "stage", None) == "prosody"), 120)
         t = time.monotonic()
-        client.send({"type": "shutdown"})
-        client.wait_for(watch(lambda e: e["event"] == "bye"), 30)
+        client.send(ShutdownRequest())
+        client.wait_for(watch(lambda e: isinstance(e, ByeEvent)), 30)
         bye = time.monotonic() - t
     finally:
         stop.set()

@@ -29,7 +29,7 @@ from backend.audio.io import load_audio  # noqa: E402
 from backend.engines.builtin.face import generate_face  # noqa: E402
 from backend.formats.ljspeech import read_ljspeech_transcripts  # noqa: E402
 from backend.engines.neural_face.channels import SPEECH_INDEX, load_facegood_clip  # noqa: E402
-from backend.engines.neural_face.engine import NeuralFaceGenerator, compose_face  # noqa: E402
+from backend.engines.neural_face.engine import NeuralFaceEngine, compose_face  # noqa: E402
 from backend.engines.neural_face.personalize import personalize_from_files  # noqa: E402
 from backend.metrics.face import bilabial_closure_rate, jitter  # noqa: E402
 
@@ -50,7 +50,7 @@ def mse(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def personalisation_numbers(checkpoint: Path, style_id: int | None, tmp: Path) -> dict:
-    gen = NeuralFaceGenerator(checkpoint)
+    gen = NeuralFaceEngine(checkpoint)
     wav4, _, arkit4 = facegood_mouth("1114_2_04")
     ref = tmp / "clip4.npz"
     np.savez(ref, arkit=arkit4)
@@ -92,7 +92,7 @@ def personalisation_speed(checkpoint: Path, tmp: Path) -> float:
 
 
 def lj_numbers(checkpoint: Path, heldout: set[str]) -> dict:
-    gen = NeuralFaceGenerator(checkpoint)
+    gen = NeuralFaceEngine(checkpoint)
     rows = []
     for clip_id, text in read_ljspeech_transcripts(LJ / "metadata.csv").items():
         audio = load_audio(LJ / f"{clip_id}.wav")
@@ -129,7 +129,7 @@ def lj_numbers(checkpoint: Path, heldout: set[str]) -> dict:
 
 
 def inference_speed(checkpoint: Path) -> dict:
-    gen = NeuralFaceGenerator(checkpoint)
+    gen = NeuralFaceEngine(checkpoint)
     _, samples, _ = facegood_mouth("1114_2_05")
     x = samples[:60 * 16000]
     gen.mouth(x, 1800)

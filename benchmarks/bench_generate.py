@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests.audio.speech_material import long_speech, write  # noqa: E402
+from backend.summary import GenerationSummary  # noqa: E402
 
 
 def cpu_of_children() -> float:
@@ -44,7 +45,7 @@ def generate(audio: Path, out: Path, language: str, recognizer: str, transcript:
     if proc.returncode != 0:
         print(proc.stderr)
         raise SystemExit(proc.returncode)
-    return json.loads(proc.stdout), cpu
+    return GenerationSummary.from_json(json.loads(proc.stdout)), cpu
 
 
 def hit_rate(speech, language: str, recognizer: str, transcript: str | None) -> tuple[int, int]:
@@ -77,16 +78,16 @@ def main() -> None:
                 text.write_text(speech.transcript(), encoding="utf-8")
             summary, cpu = generate(audio, Path(tmp) / "out", args.language, args.recognizer, text)
             line = (f"{speech.duration:7.1f} s audio: {cpu:7.2f} CPU s = {cpu / speech.duration:.3f} CPU s per s "
-                    f"of audio ({summary.get('elapsed_s', 0):.1f} s wall, peak RSS so far "
+                    f"of audio ({summary.elapsed_s or 0:.1f} s wall, peak RSS so far "
                     f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB), "
-                    f"phones from {summary['phone_source']}")
+                    f"phones from {summary.phone_source}")
             if not args.no_hits:
                 hits, total = hit_rate(speech, args.language, args.recognizer,
                                        speech.transcript() if args.transcript else None)
                 line += f", p/b/m within 60 ms of the per-sentence alignment: {hits}/{total} = {hits / total:.1%}"
             print(line, flush=True)
-            if summary["warnings"]:
-                print("   warnings:", "; ".join(summary["warnings"]))
+            if summary.warnings:
+                print("   warnings:", "; ".join(summary.warnings))
 
 
 if __name__ == "__main__":

@@ -48,8 +48,8 @@ def main() -> int:
     from checkout_addon import enable_addon_from_checkout
 
     pkg = enable_addon_from_checkout()
-    writer = import_module(f"{pkg}.operators.keyframe_writer")
-    session = import_module(f"{pkg}.operators.worker_session").session
+    writer = import_module(f"{pkg}.addon.keyframe_writer")
+    session = import_module(f"{pkg}.addon.worker_session").session
 
     bpy.ops.wm.read_homefile(use_empty=True)
     bpy.context.scene.render.fps = 30

@@ -1,10 +1,11 @@
-"""Switch which take plays: every take keeps its muted NLA track; the chosen one becomes the active action."""
+"""Use Take: switch which take plays (every take keeps its muted NLA track; the chosen one becomes the active
+action)."""
 from __future__ import annotations
 
 import bpy
 
-from .apply_take import take_actions, use_take
-from .settings import character_chosen
+from ..addon.takes import take_actions, use_take
+from ._poll import character_chosen
 
 
 class ORATOR_OT_use_take(bpy.types.Operator):

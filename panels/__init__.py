@@ -1,9 +1,12 @@
-"""The Orator tab in the 3D View sidebar."""
+"""Orator's UI: the Orator tab in the 3D View sidebar and the add-on's preferences."""
 from __future__ import annotations
 
 import bpy
 
-from .sidebar import CLASSES
+from .preferences import OratorPreferences
+from .sidebar import CLASSES as SIDEBAR_CLASSES
+
+CLASSES = (OratorPreferences, *SIDEBAR_CLASSES)
 
 
 def register() -> None:

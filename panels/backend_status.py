@@ -1,9 +1,10 @@
 """The backend's state where people look: one status line in the sidebar, the report and the neural
-engines' install in the preferences. Everything shown comes from operators/backend_setup.py."""
+engines' install in the preferences. Everything shown comes from addon/backend_status.py."""
 from __future__ import annotations
 
-from ..neural_install import TORCH_VERSION, installed_site_packages
-from ..operators.backend_setup import backend_status, install_state, probe_for_ui
+from ..addon.backend_status import backend_status, install_state, probe_for_ui
+from ..addon.neural_install import TORCH_VERSION, installed_site_packages
+from ..addon.preferences import user_dir
 
 INFO_ROWS = ("python", "numpy", "scipy", "soundfile", "pocketsphinx", "torch", "device")
 
@@ -43,8 +44,6 @@ def draw_backend_report(layout, context, prefs) -> None:
 
 def draw_neural_install(layout, context, prefs) -> None:
     """Install neural engines (torch into the user folder) with progress and cancel; Install Models."""
-    from ..preferences import user_dir
-
     layout.label(text=f"Neural engines (torch {TORCH_VERSION}, installed into Orator's user folder)")
     install = install_state()
     if install is not None and not install.finished:

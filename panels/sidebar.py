@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bpy
 
-from ..operators.apply_take import active_take, take_actions
+from ..addon.takes import active_take, take_actions
 from .backend_status import draw_status_line
 
 
@@ -109,6 +109,17 @@ class ORATOR_PT_prompts(CharacterPanel, bpy.types.Panel):
         layout.label(text=f"Keys on the action '{armature_obj.name} prompts' are prompts too", icon="INFO")
 
 
+class ORATOR_UL_prompts(bpy.types.UIList):
+    """Prompt list rows: enable, frame range, parts, delete."""
+
+    def draw_item(self, context, layout, data, item, icon, active_data, active_propname, index):
+        row = layout.row(align=True)
+        row.prop(item, "enabled", text="")
+        span = f"{item.frame_start}" if item.frame_end == item.frame_start else f"{item.frame_start}–{item.frame_end}"
+        row.label(text=f"{span}  {item.label}")
+        row.operator("orator.remove_prompt", text="", icon="X", emboss=False).index = index
+
+
 class ORATOR_PT_export(OratorPanel, bpy.types.Panel):
     bl_idname = "ORATOR_PT_export"
     bl_label = "Export"
@@ -121,4 +132,4 @@ class ORATOR_PT_export(OratorPanel, bpy.types.Panel):
         row.operator("orator.export", text="FBX").format = "FBX"
 
 
-CLASSES = (ORATOR_PT_main, ORATOR_PT_takes, ORATOR_PT_prompts, ORATOR_PT_export)
+CLASSES = (ORATOR_UL_prompts, ORATOR_PT_main, ORATOR_PT_takes, ORATOR_PT_prompts, ORATOR_PT_export)

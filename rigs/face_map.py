@@ -16,7 +16,7 @@ from typing import Iterable
 
 import numpy as np
 
-from ._backend import arkit, face_formats
+from ._backend import face_vocabulary, face_formats
 
 _SIDE_WORD = re.compile(r"(?i)[._\s-]?(left|right)$")
 _SIDE_SEPARATED = re.compile(r"(?i)[._\s-](l|r)$")
@@ -39,13 +39,13 @@ def canonical_shape_key(name: str) -> tuple[str, str]:
     return re.sub(r"[_\s.-]", "", name).lower(), side
 
 
-_ARKIT_CANONICAL = {canonical_shape_key(n): i for i, n in enumerate(arkit.ARKIT_NAMES)}
+_ARKIT_CANONICAL = {canonical_shape_key(n): i for i, n in enumerate(face_vocabulary.ARKIT_NAMES)}
 
 
 def match_arkit_shape_keys(key_names: Iterable[str]) -> dict[int, str]:
     """ARKit index (Apple order) → the shape key that plays it. An exact name wins over an alias."""
     out: dict[int, str] = {}
-    exact = {n: i for i, n in enumerate(arkit.ARKIT_NAMES)}
+    exact = {n: i for i, n in enumerate(face_vocabulary.ARKIT_NAMES)}
     keys = list(key_names)
     for k in keys:
         if k in exact:
@@ -93,8 +93,8 @@ def _plain(name: str) -> str:
 
 
 def match_oculus_keys(key_names: Iterable[str]) -> dict[int, str]:
-    """Oculus viseme index (face_formats.OCULUS_VISEMES order) → shape key."""
-    wanted = {_plain(n): i for i, n in enumerate(face_formats.OCULUS_VISEMES)}
+    """Oculus viseme index (face_vocabulary.OCULUS_VISEMES order) → shape key."""
+    wanted = {_plain(n): i for i, n in enumerate(face_vocabulary.OCULUS_VISEMES)}
     out: dict[int, str] = {}
     for k in key_names:
         i = wanted.get(_plain(k))
@@ -104,12 +104,12 @@ def match_oculus_keys(key_names: Iterable[str]) -> dict[int, str]:
 
 
 def match_vrm_keys(key_names: Iterable[str]) -> dict[int, str]:
-    """VRM expression index (face_formats.VRM_EXPRESSIONS order) → shape key, by VRM 1.0 name, VRM 0.x
+    """VRM expression index (face_vocabulary.VRM_EXPRESSIONS order) → shape key, by VRM 1.0 name, VRM 0.x
     preset or VRoid key. Only when at least VRM_VOWELS_MIN mouth vowels are there (`a`, `o` alone are
     too common to mean VRM)."""
-    names = face_formats.VRM_EXPRESSIONS
+    names = face_vocabulary.VRM_EXPRESSIONS
     wanted: dict[str, int] = {}
-    for table in ({n: n for n in names}, face_formats.VRM0_PRESETS, face_formats.VROID_KEYS):
+    for table in ({n: n for n in names}, face_vocabulary.VRM0_PRESETS, face_vocabulary.VROID_KEYS):
         for expression, key in table.items():
             wanted.setdefault(_plain(key), names.index(expression))
     out: dict[int, str] = {}
@@ -117,11 +117,11 @@ def match_vrm_keys(key_names: Iterable[str]) -> dict[int, str]:
         i = wanted.get(_plain(k))
         if i is not None:
             out.setdefault(i, k)
-    vowels = sum(names.index(v) in out for v in face_formats.VRM_VOWEL_PHONES)
+    vowels = sum(names.index(v) in out for v in face_vocabulary.VRM_VOWEL_PHONES)
     return out if vowels >= VRM_VOWELS_MIN else {}
 
 
-_FORMAT_SIZE = {"oculus": len(face_formats.OCULUS_VISEMES), "vrm": len(face_formats.VRM_EXPRESSIONS)}
+_FORMAT_SIZE = {"oculus": len(face_vocabulary.OCULUS_VISEMES), "vrm": len(face_vocabulary.VRM_EXPRESSIONS)}
 
 
 def face_source(key_names: Iterable[str]) -> tuple[str, dict[int, str]]:

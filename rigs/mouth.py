@@ -17,8 +17,8 @@ from typing import Iterable
 
 import numpy as np
 
+from ._backend import face_vocabulary
 from .face_map import match_arkit_shape_keys
-from ._backend import arkit
 
 SHAPE_KEYS = "shape_keys"
 JAW_BONE = "jaw_bone"
@@ -33,10 +33,10 @@ LOWER_LIP_HM08 = (494, 493, 523, 540, 557, 574)
 def mouth_mechanism(face_source: str, face_map: dict[int, str]) -> str:
     """SHAPE_KEYS when the face channels include an ARKit jawOpen key, else JAW_BONE.
 
-    face_source/face_map: what `operators.apply_take.face_channels` returns ('arkit' or
+    face_source/face_map: what `addon.apply_take.face_channels` returns ('arkit' or
     'expressions', channel index → shape key name).
     """
-    if face_source == "arkit" and arkit.ARKIT_INDEX["jawOpen"] in face_map:
+    if face_source == "arkit" and face_vocabulary.ARKIT_INDEX["jawOpen"] in face_map:
         return SHAPE_KEYS
     return JAW_BONE
 

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._backend import rotations, smplx_joints
+from ._backend import hand_pose, rotations, skeleton
 from .retarget import (SMPLX_TO_BLENDER, RetargetedMotion, RigDescription, default_hand_mean, plan_drives,
                        pose_rig, retarget_smplx_to_rig, rig_facing, smplx_rest_positions)
 from .skeletons import SkeletonMap
 
-NJ = smplx_joints.NUM_JOINTS
-J = smplx_joints.JOINT_INDEX
+NJ = skeleton.NUM_JOINTS
+J = skeleton.JOINT_INDEX
 
 # Body parts an artist prompts as a whole, as SMPL-X joints; "root" also fixes the root position and
 # "head" also the face curves. Jaw and eyes follow the face curves (backend/prompts.py), so no part
@@ -33,7 +33,7 @@ J = smplx_joints.JOINT_INDEX
 PART_JOINTS: dict[str, tuple[int, ...]] = {
     "upper": tuple(J[n] for n in ("spine1", "spine2", "spine3", "left_collar", "right_collar", "left_shoulder",
                                   "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist")),
-    "hands": smplx_joints.HAND_JOINTS,
+    "hands": skeleton.HAND_JOINTS,
     "lower": tuple(J[n] for n in ("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
                                   "left_foot", "right_foot")),
     "head": (J["neck"], J["head"]),
@@ -101,7 +101,7 @@ def root_position_map(rig: RigDescription, mapping: SkeletonMap, smplx_offsets: 
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(trans0 (3,), location0 (3,), A (3, 3)): root-bone location ≈ location0 + A·(trans − trans0) about
     the standing rest, probed through retarget_smplx_to_rig (rest pose, 10 cm steps up, sideways, forward)."""
-    trans0 = np.array([0.0, smplx_joints.PELVIS_REST_HEIGHT, 0.0])
+    trans0 = np.array([0.0, skeleton.PELVIS_REST_HEIGHT, 0.0])
     step = 0.1
     trans = np.stack([trans0, trans0 + [step, 0, 0], trans0 + [0, step, 0], trans0 + [0, 0, step]])
     moved = retarget_smplx_to_rig(np.zeros((4, NJ, 3)), trans, rig, mapping, smplx_offsets=smplx_offsets)
@@ -124,7 +124,7 @@ def rig_pose_to_smplx(rig: RigDescription, mapping: SkeletonMap, bone_rotations:
     t_frames = len(q)
     loc = np.zeros((t_frames, 3)) if root_location is None else np.asarray(root_location, np.float64).reshape(-1, 3)
     loc = np.broadcast_to(loc, (t_frames, 3))
-    offsets = np.asarray(smplx_joints.REST_OFFSETS if smplx_offsets is None else smplx_offsets, dtype=np.float64)
+    offsets = np.asarray(skeleton.REST_OFFSETS if smplx_offsets is None else smplx_offsets, dtype=np.float64)
     mean = default_hand_mean() if hand_mean is None else np.asarray(hand_mean, dtype=np.float64)
 
     facing = rig_facing(rig, mapping)
@@ -148,7 +148,7 @@ def rig_pose_to_smplx(rig: RigDescription, mapping: SkeletonMap, bone_rotations:
     for j in range(NJ):  # SMPL-X parents precede their children
         if done[j]:
             continue
-        p = smplx_joints.PARENTS[j]
+        p = skeleton.PARENTS[j]
         parent_global = np.broadcast_to(np.eye(3), (t_frames, 3, 3)) if p < 0 else glob_rig[:, p]
         if j in first_joint:
             chain = chain_of[first_joint[j]]
@@ -161,13 +161,13 @@ def rig_pose_to_smplx(rig: RigDescription, mapping: SkeletonMap, bone_rotations:
         done[j] = True
 
     glob = to_rig.T @ glob_rig @ to_rig
-    parents = np.array([max(p, 0) for p in smplx_joints.PARENTS])
+    parents = np.array([max(p, 0) for p in skeleton.PARENTS])
     local = np.swapaxes(glob[:, parents], -1, -2) @ glob
     local[:, 0] = glob[:, 0]
     poses = rotations.matrix_to_axis_angle(local)
     poses[:, ~known] = 0.0
-    poses[:, 25:55] -= mean.reshape(30, 3)  # retargeting adds the mean hand back
-    poses[:, 25:55][:, ~known[25:55]] = 0.0
+    poses = hand_pose.add_hand_mean(poses, -np.asarray(mean, np.float64))  # retargeting adds the mean hand back
+    poses[:, skeleton.HANDS][:, ~known[skeleton.HANDS]] = 0.0
 
     trans0, loc0, a = root_position_map(rig, mapping, smplx_offsets)
     trans = trans0 + (loc - loc0) @ np.linalg.inv(a).T

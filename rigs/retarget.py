@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._backend import hand_pose, kinematics, rotations, smplx_joints
+from ._backend import hand_pose, kinematics, rotations, skeleton
 from .skeletons import BoneChain, SkeletonMap
 
-J = smplx_joints.JOINT_INDEX
-NJ = smplx_joints.NUM_JOINTS
+J = skeleton.JOINT_INDEX
+NJ = skeleton.NUM_JOINTS
 
 # SMPL-X (x, y, z) → Blender (x, −z, y).
 SMPLX_TO_BLENDER = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
@@ -186,7 +186,10 @@ def _axis_permutation_nearest(m: np.ndarray) -> np.ndarray:
 
 def _slerp_identity(m: np.ndarray, fraction: float) -> np.ndarray:
     """(..., 3, 3) rotation → the same rotation about the same axis by `fraction` of its angle."""
-    return rotations.axis_angle_to_matrix(rotations.matrix_to_axis_angle(m) * fraction)
+    return rotations.quat_to_matrix(rotations.quat_slerp(_IDENTITY_QUAT, rotations.matrix_to_quat(m), fraction))
+
+
+_IDENTITY_QUAT = np.array([1.0, 0.0, 0.0, 0.0])
 
 
 # --- rig analysis --------------------------------------------------------------------------------
@@ -251,9 +254,9 @@ def plan_drives(rig: RigDescription, mapping: SkeletonMap, rest_pos: np.ndarray,
     drives: list[_BoneDrive] = []
     for chain in sorted(mapping.chains, key=lambda c: c.joints[0]):
         bones = [rig.index(b) for b in chain.bones]
-        parent_joint = smplx_joints.PARENTS[chain.joints[0]]
+        parent_joint = skeleton.PARENTS[chain.joints[0]]
         while parent_joint >= 0 and parent_joint not in last_alignment:
-            parent_joint = smplx_joints.PARENTS[parent_joint]
+            parent_joint = skeleton.PARENTS[parent_joint]
         inherited = last_alignment.get(parent_joint, np.eye(3))
         m, n = len(chain.joints), len(bones)
         centre = not chain.split and m >= 1 and chain.joints[-1] in CENTRE_JOINTS
@@ -307,7 +310,7 @@ def _leg_line_alignment(rig, mapping, joint, rest_pos, inherited) -> np.ndarray:
     """S of a posture bone: the thigh turns the rig's hip→ankle line onto SMPL-X's seen from the front
     (the stance width; the knee keeps the rig's own shape), the shin keeps the thigh's, everything else
     is I (3, 3)."""
-    name = smplx_joints.JOINT_NAMES[joint]
+    name = skeleton.JOINT_NAMES[joint]
     if name.endswith("_knee"):
         return inherited
     if not name.endswith("_hip"):
@@ -327,7 +330,7 @@ def leg_line_bones(rig: RigDescription, mapping: SkeletonMap) -> frozenset[str]:
     """Posture bones of the legs (hip, knee) whose hip→ankle line follows SMPL-X's rather than their rest."""
     legs = {J[f"{s}_{n}"] for s in ("left", "right") for n in ("hip", "knee")}
     facing = rig_facing(rig, mapping)
-    rest_pos = smplx_rest_positions(np.asarray(smplx_joints.REST_OFFSETS, dtype=np.float64)) @ (facing @ SMPLX_TO_BLENDER).T
+    rest_pos = smplx_rest_positions(np.asarray(skeleton.REST_OFFSETS, dtype=np.float64)) @ (facing @ SMPLX_TO_BLENDER).T
     return frozenset(rig.bone_names[dr.bone] for dr in plan_drives(rig, mapping, rest_pos, facing)
                      if dr.joint in legs and not np.allclose(dr.alignment, np.eye(3))
                      and drives_as_posture(dr.joint, *_chain_dirs(rig, mapping, dr.chain, rest_pos)))
@@ -342,14 +345,14 @@ def posture_bones(rig: RigDescription, mapping: SkeletonMap) -> frozenset[str]:
     """Names of the bones that carry the SMPL-X rotation from their own rest (posture bones, S = I)."""
     facing = rig_facing(rig, mapping)
     to_rig = facing @ SMPLX_TO_BLENDER
-    rest_pos = smplx_rest_positions(np.asarray(smplx_joints.REST_OFFSETS, dtype=np.float64)) @ to_rig.T
+    rest_pos = smplx_rest_positions(np.asarray(skeleton.REST_OFFSETS, dtype=np.float64)) @ to_rig.T
     return frozenset(rig.bone_names[dr.bone] for dr in plan_drives(rig, mapping, rest_pos, facing)
                      if dr.joint in POSTURE_JOINTS and np.allclose(dr.alignment, np.eye(3)))
 
 
 def _hand_alignment(rig, mapping, joint, d, e, rest_pos):
     """Wrist alignment from (segment, across-palm) pairs, or None when the rig has no index/pinky."""
-    name = smplx_joints.JOINT_NAMES[joint]
+    name = skeleton.JOINT_NAMES[joint]
     if not name.endswith("_wrist"):
         return None
     side = name[:-len("_wrist")]
@@ -366,7 +369,7 @@ def _hand_alignment(rig, mapping, joint, d, e, rest_pos):
 def smplx_rest_positions(offsets: np.ndarray) -> np.ndarray:
     """(55, 3) rest offsets from parents → (55, 3) rest joint positions relative to the pelvis."""
     pos = np.zeros((NJ, 3))
-    for i, p in enumerate(smplx_joints.PARENTS):
+    for i, p in enumerate(skeleton.PARENTS):
         pos[i] = offsets[i] if p < 0 else pos[p] + offsets[i]
     return pos - pos[0]
 
@@ -398,8 +401,8 @@ def retarget_smplx_to_rig(poses: np.ndarray, trans: np.ndarray, rig: RigDescript
     trans = np.asarray(trans, dtype=np.float64).reshape(-1, 3)
     t_frames = len(poses)
     mean = default_hand_mean() if hand_mean is None else np.asarray(hand_mean, dtype=np.float64)
-    poses[:, 25:55] += mean.reshape(30, 3)  # as smplx does: axis-angle sum
-    offsets = np.asarray(smplx_joints.REST_OFFSETS if smplx_offsets is None else smplx_offsets, dtype=np.float64)
+    poses = hand_pose.add_hand_mean(poses, mean)
+    offsets = np.asarray(skeleton.REST_OFFSETS if smplx_offsets is None else smplx_offsets, dtype=np.float64)
 
     facing = rig_facing(rig, mapping)
     to_rig = facing @ SMPLX_TO_BLENDER
@@ -447,7 +450,7 @@ def retarget_smplx_to_rig(poses: np.ndarray, trans: np.ndarray, rig: RigDescript
 
 def _bend_rotation(glob_rig: np.ndarray, chain: BoneChain, progress: float) -> np.ndarray:
     """(T, 3, 3) global rotation at `progress` ∈ (0, 1] along a bend chain of SMPL-X joints."""
-    parent = smplx_joints.PARENTS[chain.joints[0]]
+    parent = skeleton.PARENTS[chain.joints[0]]
     gs = [glob_rig[:, parent]] + [glob_rig[:, j] for j in chain.joints]
     u = progress * len(chain.joints)
     k = min(int(np.floor(u + 1e-9)), len(chain.joints))
@@ -464,8 +467,8 @@ def _root_displacement(pos, rest_pos, offsets, to_rig, facing, rig, mapping) -> 
     pos_rig = pos @ to_rig.T                              # (T, 55, 3)
     height = pos_rig @ up                                 # (T, 55)
     # how far the SMPL-X foot joints sit above the floor when standing (≈ 0 for the neutral body)
-    neutral_rest = smplx_rest_positions(np.asarray(smplx_joints.REST_OFFSETS, dtype=np.float64))
-    clearance = smplx_joints.PELVIS_REST_HEIGHT + float(np.min(neutral_rest[list(FOOT_JOINTS), 1]))
+    neutral_rest = smplx_rest_positions(np.asarray(skeleton.REST_OFFSETS, dtype=np.float64))
+    clearance = skeleton.PELVIS_REST_HEIGHT + float(np.min(neutral_rest[list(FOOT_JOINTS), 1]))
     floor = float(np.min(height[:, FOOT_JOINTS])) - clearance
     standing = -float(np.min(rest_pos[list(FOOT_JOINTS)] @ up)) + clearance
     pelvis = pos_rig[:, 0]

@@ -14,14 +14,14 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from ._backend import smplx_joints
+from ._backend import skeleton
 
 try:
     from ..backend.errors import UserError
 except (ImportError, ValueError):
     from backend.errors import UserError
 
-J = smplx_joints.JOINT_INDEX
+J = skeleton.JOINT_INDEX
 SIDES = (("left", "l"), ("right", "r"))
 FINGERS = ("index", "middle", "pinky", "ring", "thumb")
 
@@ -156,7 +156,7 @@ _MPFB_DEFAULT = {
     **_finger_table("finger{finger}-{seg}.{s}", {"thumb": "1", "index": "2", "middle": "3",
                                                  "ring": "4", "pinky": "5"}),
 }
-_SMPLX = {name: name for name in smplx_joints.JOINT_NAMES}
+_SMPLX = {name: name for name in skeleton.JOINT_NAMES}
 
 # Which joints are collinear pieces (split) rather than a bend chain, per family.
 _SPLIT_JOINTS = {

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._backend import safe_npz, smplx_joints
+from ._backend import safe_npz, skeleton
 
 try:
     from ..backend.errors import UserError
@@ -28,7 +28,7 @@ except (ImportError, ValueError):
 
 NUM_VERTICES = 10475
 NUM_FACES = 20908
-NUM_JOINTS = smplx_joints.NUM_JOINTS
+NUM_JOINTS = skeleton.NUM_JOINTS
 NUM_POSE_BASIS = (NUM_JOINTS - 1) * 9  # 486
 
 # key → expected shape (None = any size on that axis)
@@ -92,7 +92,7 @@ class SmplxModel:
 
     def hand_mean(self) -> np.ndarray:
         """(30, 3) MANO mean hand of joints 25–54 (left then right): what BEAT2 finger poses are relative to."""
-        return np.concatenate([self.hands_meanl, self.hands_meanr]).reshape(30, 3)
+        return np.concatenate([self.hands_meanl, self.hands_meanr]).reshape(skeleton.NUM_HAND_JOINTS, 3)
 
 
 def _expected_shape_ok(shape: tuple[int, ...], expected: tuple[int | None, ...]) -> bool:
@@ -161,7 +161,7 @@ def load_smplx_model(path: str | os.PathLike) -> SmplxModel:
     """Read a user's SMPL-X npz (allow_pickle=False). Raises UserError naming missing/odd keys."""
     a = read_model_arrays(path, REQUIRED_KEYS, EXPECTED_FILE)
     parents = _parents_from_kintree(a["kintree_table"])
-    if parents != smplx_joints.PARENTS:
+    if parents != skeleton.PARENTS:
         raise UserError(f"{Path(path).name}: its joint tree is not SMPL-X's 55-joint tree (an SMPL or SMPL+H "
                         f"file?). Expected {EXPECTED_FILE}.")
     dirs = a["shapedirs"].astype(np.float64)
@@ -190,16 +190,16 @@ def write_synthetic_smplx(path: str | os.PathLike, rng: np.random.Generator, num
     Vertices sit in small clusters around the approximate neutral joints, each skinned to its joint,
     and J_regressor averages each cluster, so joints ≈ the neutral skeleton.
     """
-    offsets = np.asarray(smplx_joints.REST_OFFSETS, dtype=np.float64)
+    offsets = np.asarray(skeleton.REST_OFFSETS, dtype=np.float64)
     joint_pos = np.zeros((NUM_JOINTS, 3))
-    for i, p in enumerate(smplx_joints.PARENTS):
+    for i, p in enumerate(skeleton.PARENTS):
         joint_pos[i] = offsets[i] if p < 0 else joint_pos[p] + offsets[i]
     owner = np.concatenate([np.arange(NUM_JOINTS), rng.integers(0, NUM_JOINTS, NUM_VERTICES - NUM_JOINTS)])
     v_template = joint_pos[owner] + rng.normal(0.0, 0.01, (NUM_VERTICES, 3))
     weights = np.zeros((NUM_VERTICES, NUM_JOINTS))
     weights[np.arange(NUM_VERTICES), owner] = 1.0
     j_regressor = weights.T / weights.sum(axis=0)[:, None]
-    kintree = np.array([[2**32 - 1, *smplx_joints.PARENTS[1:]], list(range(NUM_JOINTS))], dtype=np.uint32)
+    kintree = np.array([[2**32 - 1, *skeleton.PARENTS[1:]], list(range(NUM_JOINTS))], dtype=np.uint32)
     components = np.linalg.qr(rng.normal(size=(45, 45)))[0]
     np.savez(
         path,

@@ -75,7 +75,7 @@ def main(argv: list[str]) -> int:
             quats.append(np.array(bone.matrix_basis.to_quaternion()))
         q = np.array(quats)
         dots = np.abs(np.sum(q[1:] * q[:-1], axis=1)).clip(0.0, 1.0)
-        speeds[bone.name] = 2.0 * np.arccos(dots) * 30.0
+        speeds[bone.name] = 2.0 * np.arccos(dots) * (scene.render.fps / scene.render.fps_base)
     name, speed = max(speeds.items(), key=lambda kv: np.convolve(kv[1], np.ones(60), "valid").max())
     window = int(np.argmax(np.convolve(speed, np.ones(60), "valid")))
     close = [start + window + round(i * 59 / 7) for i in range(8)]

@@ -26,10 +26,15 @@ def enable_addon_from_checkout() -> str:
     return PACKAGE
 
 
-def default_character_scene(fps: int = 30):
-    """An empty scene at `fps` with the add-on's default character added; returns the scene's Orator settings."""
+def default_character_scene(fps: int | None = None):
+    """An empty scene at `fps` (default: the motion rate) with the add-on's default character added; returns
+    the scene's Orator settings. Call after enable_addon_from_checkout()."""
+    import importlib
+
     import bpy
 
+    if fps is None:
+        fps = importlib.import_module(f"{PACKAGE}.backend.vocabulary.rates").MOTION_FPS
     bpy.ops.wm.read_homefile(use_empty=True)
     bpy.context.scene.render.fps = fps
     bpy.ops.orator.add_character(source="DEFAULT")

@@ -77,7 +77,7 @@ def main(argv: list[str]) -> int:
     from checkout_addon import default_character_scene, enable_addon_from_checkout
 
     package = enable_addon_from_checkout()
-    export = import_module(f"{package}.operators.export")
+    export = import_module(f"{package}.addon.export")
     render = import_module(f"{package}.rigs.blender.render")
 
     settings = default_character_scene()

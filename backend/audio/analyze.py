@@ -6,12 +6,13 @@ import bisect
 import numpy as np
 from scipy.ndimage import maximum_filter1d, median_filter, minimum_filter1d, uniform_filter1d
 
-from ..analysis import VOWELS, Phone, SpeechAnalysis
+from ..analysis import Phone, SpeechAnalysis
 from ..progress import JobControl
+from ..vocabulary.phonemes import VOWELS
+from ..vocabulary.rates import MOTION_FPS as FPS
 from . import features as F
 from .io import LoadedAudio
 
-FPS = 30
 ABS_SILENCE_DB = -75.0      # frames quieter than this (A-weighted dBFS) are never speech
 MIN_RANGE_DB = 3.0          # speech must rise this far above the noise floor
 PHRASE_GAP_S = 0.30         # pauses shorter than this stay inside a phrase (hangover)

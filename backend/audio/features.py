@@ -11,9 +11,9 @@ import numpy as np
 import scipy.fft as sfft
 
 from ..progress import JobControl
+from ..vocabulary.rates import AUDIO_RATE as SR, MOTION_FPS
 from .io import make_resampler
 
-SR = 16000
 HOP = 160                      # 10 ms
 FEATURE_RATE = SR // HOP       # 100 frames per second
 N_FFT = 512
@@ -264,7 +264,7 @@ def formants_at(samples16k: np.ndarray, times: np.ndarray, control: JobControl |
     return out
 
 
-def to_motion_rate(track: np.ndarray, n_frames: int, fps: int = 30, rate: int = FEATURE_RATE,
+def to_motion_rate(track: np.ndarray, n_frames: int, fps: int = MOTION_FPS, rate: int = FEATURE_RATE,
                    smooth: bool = True) -> np.ndarray:
     """Resample a (K,) 100 Hz track (frame k at k / rate s) onto (n_frames,) at `fps`.
 

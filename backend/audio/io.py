@@ -17,8 +17,8 @@ import soundfile as sf
 
 from ..errors import AudioError
 from ..progress import JobControl
+from ..vocabulary.rates import AUDIO_RATE as TARGET_RATE
 
-TARGET_RATE = 16000
 BLOCK_SECONDS = 10.0          # source audio per read; bounds memory and cancel latency
 KAISER_BETA = 5.0             # same anti-alias design as scipy's resample_poly default
 # Header sanity, checked before any sample is read (issue 19): a header saying 1 Hz meant 3.4e9 output

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..analysis import Phone
-from ..options import RECOGNIZERS
 from ..progress import JobControl
+from ..vocabulary.choices import RECOGNIZERS
+from ..vocabulary.rates import AUDIO_RATE as SR
 
-SR = 16000
 PS_RATE = 100                 # pocketsphinx frames per second
 FEED_SAMPLES = 1600           # 0.1 s per process_raw call: cancel latency ≪ 0.5 s
 MAX_CHUNK_S = 10.0            # recognition chunks are cut at pauses, at most this long

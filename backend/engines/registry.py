@@ -1,141 +1,96 @@
-"""Engines by name, loaded once and kept (the worker reuses them between jobs)."""
+"""Engines by name: the names a job may ask for, and the one cache of loaded engines.
+
+An engine is loaded once per (kind, name, weights file, device) and kept (the worker and batch reuse it
+between jobs); engines themselves hold no cache of models. Every engine follows interface.py.
+Engine modules are imported only when a job asks for them (torch stays unloaded for built-in jobs).
+"""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Callable
 
-import numpy as np
+from ..errors import UserError
+from .interface import BodyEngine, EngineChoice, FaceEngine
 
-from ..analysis import SpeechAnalysis
-from ..progress import JobControl
-
-if TYPE_CHECKING:
-    from ..options import GenerateOptions
+from ..vocabulary.choices import BODY_ENGINES, FACE_ENGINES
 
 
-class BuiltinFaceEngine:
-    """Rule-based ARKit face: coarticulated visemes, blinks, gaze, brows, emotion. Needs no weights."""
-
-    name = "builtin"
-
-    def generate_face(self, analysis: SpeechAnalysis, options: GenerateOptions, rng: np.random.Generator,
-                      control: JobControl) -> np.ndarray:
-        from .builtin.face import generate_face
-        return generate_face(analysis, options.emotion, options.intensity, rng, control)
+def check_engine_names(engine: str, face_engine: str) -> None:
+    """One UserError naming an unknown body or face engine and the choices."""
+    if engine not in BODY_ENGINES:
+        raise UserError(f"unknown engine '{engine}': choose one of {', '.join(BODY_ENGINES)}")
+    if face_engine not in FACE_ENGINES:
+        raise UserError(f"unknown face engine '{face_engine}': choose one of {', '.join(FACE_ENGINES)}")
 
 
-class NeuralFaceEngine:
-    """Imitator-style learned mouth (neural_face/) over the built-in eyes, brows and emotion.
-
-    Loads each checkpoint once and keeps it; --face-style files are read once per path and change.
-    """
-
-    name = "neural"
-
-    def __init__(self) -> None:
-        self._generators: dict[tuple, object] = {}
-
-    def generate_face(self, analysis: SpeechAnalysis, options: GenerateOptions, rng: np.random.Generator,
-                      control: JobControl) -> np.ndarray:
-        from .device import resolve_device
-        from .neural_face.engine import NeuralFaceGenerator, generate_neural_face
-        device = resolve_device(options.device)
-        key = (options.face_checkpoint, device)
-        if key not in self._generators:
-            self._generators[key] = NeuralFaceGenerator(options.face_checkpoint, device)
-        return generate_neural_face(self._generators[key], analysis, options.emotion, options.intensity, rng,
-                                    control, options.face_style)
-
-    def prepare(self, options: GenerateOptions) -> None:
-        """Load the checkpoint and style now, so a bad file fails before the analysis, not after it."""
-        from .device import resolve_device
-        from .neural_face.engine import NeuralFaceGenerator
-        from .torch_files import user_file
-        device = resolve_device(options.device)
-        key = (options.face_checkpoint, device)
-        _load_checked(self._generators, key, lambda: NeuralFaceGenerator(options.face_checkpoint, device),
-                      options.face_checkpoint, "face_generic.pt", "face checkpoint", "python -m backend train-face",
-                      lambda generator: generator.model.config)
-        if options.face_style:
-            with user_file(options.face_style, "face style file", "python -m backend personalize"):
-                self._generators[key].style(options.face_style)
+def _device(options: EngineChoice) -> str:
+    from .device import resolve_device
+    return resolve_device(options.device)
 
 
-class BuiltinBodyEngine:
-    """Procedural SMPL-X body: idle layer plus gestures timed to stressed syllables. Needs no weights."""
-
-    name = "builtin"
-
-    def generate_body(self, analysis: SpeechAnalysis, options: GenerateOptions, rng: np.random.Generator,
-                      control: JobControl) -> tuple[np.ndarray, np.ndarray]:
-        from .builtin.body import generate_body
-        return generate_body(analysis, options.emotion, options.intensity, rng, control)
+def _builtin_body(options: EngineChoice) -> BodyEngine:
+    from .builtin.engine import BuiltinBodyEngine
+    return BuiltinBodyEngine()
 
 
-class NeuralBodyEngine:
-    """EMAGE-style learned body (neural_body/): part VQ-VAEs + masked audio-gesture transformer.
-
-    Loads each checkpoint once per device and keeps it (--checkpoint; default: the shipped one).
-    """
-
-    name = "neural"
-
-    def __init__(self) -> None:
-        self._generators: dict[tuple, object] = {}
-
-    def generate_body(self, analysis: SpeechAnalysis, options: GenerateOptions, rng: np.random.Generator,
-                      control: JobControl) -> tuple[np.ndarray, np.ndarray]:
-        from .device import resolve_device
-        from .neural_body.engine import NeuralBodyGenerator
-        device = resolve_device(options.device)
-        key = (options.checkpoint, device)
-        if key not in self._generators:
-            self._generators[key] = NeuralBodyGenerator(options.checkpoint, device)
-        return self._generators[key].generate(analysis, rng, control, options.prompts, speaker=options.speaker)
-
-    def prepare(self, options: GenerateOptions) -> None:
-        """Load the checkpoint now, so a bad file fails before the analysis, not after it."""
-        from .device import resolve_device
-        from .neural_body.engine import NeuralBodyGenerator
-        device = resolve_device(options.device)
-        key = (options.checkpoint, device)
-        _load_checked(self._generators, key, lambda: NeuralBodyGenerator(options.checkpoint, device),
-                      options.checkpoint, "body_small.pt", "body checkpoint", "python -m backend train-body",
-                      lambda generator: generator.model.cfg)
+def _neural_body(options: EngineChoice) -> BodyEngine:
+    from .neural_body.engine import NeuralBodyEngine
+    return NeuralBodyEngine.load(options.checkpoint, _device(options))
 
 
-def _load_checked(generators: dict, key: tuple, make, path: str | None, shipped: str, kind: str,
-                  how_to_make: str, config_of) -> None:
-    """generators[key] = make() once, its config's field types checked; a damaged file is one UserError."""
-    from .torch_files import check_config_types, user_file
-    with user_file(path, kind, how_to_make):
-        if key not in generators:
-            generator = make()
-            check_config_types(config_of(generator), Path(path or shipped).name, kind, how_to_make)
-            generators[key] = generator
-
-
-def _emage_engine():
+def _emage_body(options: EngineChoice) -> BodyEngine:
     from .emage.engine import EmageBodyEngine
-    return EmageBodyEngine()
+    return EmageBodyEngine(options.checkpoint, _device(options))
 
 
-BODY_ENGINES = {"builtin": BuiltinBodyEngine, "neural": NeuralBodyEngine, "emage": _emage_engine}
-FACE_ENGINES = {"builtin": BuiltinFaceEngine, "neural": NeuralFaceEngine}
+def _builtin_face(options: EngineChoice) -> FaceEngine:
+    from .builtin.engine import BuiltinFaceEngine
+    return BuiltinFaceEngine()
+
+
+def _neural_face(options: EngineChoice) -> FaceEngine:
+    from .neural_face.engine import NeuralFaceEngine
+    return NeuralFaceEngine.load(options.face_checkpoint, _device(options))
+
+
+# name → (what identifies the loaded weights, loader)
+_BODY: dict[str, tuple[Callable[[EngineChoice], tuple], Callable[[EngineChoice], BodyEngine]]] = {
+    "builtin": (lambda o: (), _builtin_body),
+    "neural": (lambda o: (o.checkpoint, _device(o)), _neural_body),
+    "emage": (lambda o: (str(Path(o.checkpoint).expanduser().resolve()), _device(o)), _emage_body),
+}
+_FACE: dict[str, tuple[Callable[[EngineChoice], tuple], Callable[[EngineChoice], FaceEngine]]] = {
+    "builtin": (lambda o: (), _builtin_face),
+    "neural": (lambda o: (o.face_checkpoint, _device(o)), _neural_face),
+}
+assert tuple(_BODY) == BODY_ENGINES and tuple(_FACE) == FACE_ENGINES
 
 
 class EngineCache:
-    """Keeps each engine instance alive across jobs (neural engines load weights once)."""
+    """The one cache of loaded engines, kept across jobs (neural engines load their weights once)."""
 
     def __init__(self) -> None:
-        self._body: dict[tuple, object] = {}
-        self._face: dict[tuple, object] = {}
+        self._loaded: dict[tuple, BodyEngine | FaceEngine] = {}
 
-    def get(self, options: GenerateOptions):
-        body_key = (options.engine, options.device)
-        face_key = (options.face_engine, options.device)
-        if body_key not in self._body:
-            self._body[body_key] = BODY_ENGINES[options.engine]()
-        if face_key not in self._face:
-            self._face[face_key] = FACE_ENGINES[options.face_engine]()
-        return self._body[body_key], self._face[face_key]
+    def _get(self, kind: str, table: dict, name: str, options: EngineChoice):
+        weights, load = table[name]
+        key = (kind, name, *weights(options))
+        if key not in self._loaded:
+            self._loaded[key] = load(options)
+        return self._loaded[key]
+
+    def body(self, options: EngineChoice) -> BodyEngine:
+        check_engine_names(options.engine, options.face_engine)
+        return self._get("body", _BODY, options.engine, options)
+
+    def face(self, options: EngineChoice) -> FaceEngine:
+        """The face engine, with the job's --face-style read now: a bad file fails before the analysis."""
+        check_engine_names(options.engine, options.face_engine)
+        engine = self._get("face", _FACE, options.face_engine, options)
+        if options.face_style and hasattr(engine, "check_style"):
+            engine.check_style(options.face_style)
+        return engine
+
+    def get(self, options: EngineChoice) -> tuple[BodyEngine, FaceEngine]:
+        """(body, face) engines for a job, loaded now so a bad checkpoint fails in seconds."""
+        return self.body(options), self.face(options)

@@ -102,3 +102,14 @@ def check_config_types(config, name: str, kind: str, how_to_make: str, where: st
         if ok is False:
             raise UserError(f"{name}: {kind} {at} = {value!r:.40} is not a {declared} (damaged file?): make it again "
                             f"with `{how_to_make}`")
+
+
+def load_checked(make, path: str | Path | None, shipped: str, kind: str, how_to_make: str, config_of):
+    """make() → a loaded engine, its config's field types checked; a missing or damaged file is one UserError.
+
+    path: the user's file, or None for the shipped model named `shipped`.
+    """
+    with user_file(path, kind, how_to_make):
+        loaded = make()
+        check_config_types(config_of(loaded), Path(path or shipped).name, kind, how_to_make)
+    return loaded

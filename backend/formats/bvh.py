@@ -9,7 +9,9 @@ import numpy as np
 
 from ..fileio import atomic_write
 from ..motion.rotations import axis_angle_to_matrix, matrix_to_euler
-from .smplx_joints import JOINT_NAMES, NUM_JOINTS, PARENTS, REST_OFFSETS
+from ..vocabulary.rates import MOTION_FPS
+from ..vocabulary.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS, REST_OFFSETS
+from .hand_pose import add_hand_mean
 
 CM_PER_M = 100.0
 
@@ -22,7 +24,7 @@ def _children(parents: tuple[int, ...]) -> list[list[int]]:
     return kids
 
 
-def write_bvh(path: str | os.PathLike, poses: np.ndarray, trans: np.ndarray, fps: int = 30,
+def write_bvh(path: str | os.PathLike, poses: np.ndarray, trans: np.ndarray, fps: int = MOTION_FPS,
               hand_mean: np.ndarray | None = None) -> Path:
     """poses (T,55,3) axis-angle (fingers relative to `hand_mean`); trans (T,3) metres.
 
@@ -31,7 +33,7 @@ def write_bvh(path: str | os.PathLike, poses: np.ndarray, trans: np.ndarray, fps
     """
     poses = np.array(poses, dtype=np.float64).reshape(-1, NUM_JOINTS, 3)
     if hand_mean is not None:
-        poses[:, 25:55] += np.asarray(hand_mean, dtype=np.float64).reshape(30, 3)
+        poses = add_hand_mean(poses, hand_mean)
     t = poses.shape[0]
     offsets = np.asarray(REST_OFFSETS) * CM_PER_M
     kids = _children(PARENTS)

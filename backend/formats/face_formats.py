@@ -2,13 +2,13 @@
 Player Me, Meta avatars) and VRM expressions (VRM 1.0 names, VRM 0.x presets). Pure numpy.
 
 Visemes are phone classes, so each one's mouth shape is the mean ARKit target of its phones in the
-built-in face engine's phone table (`engines.builtin.visemes.VISEMES`, the one place that says how a
-phone looks). Per frame, the mouth part of the ARKit curves (minus the resting mouth) is written as a
-non-negative mix of those shapes (non-negative least squares, projected gradient, all frames at
-once); the weights sum to at most 1 and `sil` (VRM: nothing) takes the rest. Where the ARKit curves
-seal the lips (aperture jawOpen − mouthClose ≤ SEAL_APERTURE), the seal wins: every opening viseme
-fades out and, for the Oculus set, viseme_PP takes over when the lips are pressed (p/b/m), so the
-lips close on the mesh wherever the curves say closed.
+phone → mouth-shape table (`vocabulary.visemes.VISEMES`, the one place that says how a phone looks).
+Per frame, the mouth part of the ARKit curves (minus the resting mouth) is written as a non-negative mix
+of those shapes (non-negative least squares, projected gradient, all frames at once); the weights sum
+to at most 1 and `sil` (VRM: nothing) takes the rest. Where the ARKit curves seal the lips (aperture
+jawOpen − mouthClose ≤ SEAL_APERTURE), the seal wins: every opening viseme fades out and, for the Oculus
+set, viseme_PP takes over when the lips are pressed (p/b/m), so the lips close on the mesh wherever the
+curves say closed.
 VRM blinks split ARKit's two eyelids into both (`blink`) and the one that is closed further; the
 emotions follow the channels only that emotion's style moves (cheekSquint → happy, noseSneer →
 angry, mouthFrown → sad, eyeWide → surprised), scaled so a full-intensity style reads 1.
@@ -20,37 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..engines.builtin.visemes import ARTICULATOR_GROUPS, REST_TARGETS, VISEMES
-from .arkit import ARKIT_INDEX, NUM_ARKIT
+from ..vocabulary.choices import FACE_FORMATS
+from ..vocabulary.face import (ARKIT_INDEX, ARKIT_NAMES, NUM_ARKIT, OCULUS_PHONES, OCULUS_VISEMES, VRM_EXPRESSIONS,
+                               VRM_VOWEL_PHONES)
+from ..vocabulary.visemes import ARTICULATOR_GROUPS, REST_TARGETS, VISEMES
 
-FACE_FORMATS = ("arkit", "oculus", "vrm")
-
-OCULUS_VISEMES: tuple[str, ...] = (
-    "viseme_sil", "viseme_PP", "viseme_FF", "viseme_TH", "viseme_DD", "viseme_kk", "viseme_CH", "viseme_SS",
-    "viseme_nn", "viseme_RR", "viseme_aa", "viseme_E", "viseme_I", "viseme_O", "viseme_U",
-)
-# Oculus Lipsync's phone classes in ARPAbet.
-OCULUS_PHONES: dict[str, tuple[str, ...]] = {
-    "viseme_PP": ("P", "B", "M"), "viseme_FF": ("F", "V"), "viseme_TH": ("TH", "DH"),
-    "viseme_DD": ("T", "D"), "viseme_kk": ("K", "G", "NG"), "viseme_CH": ("CH", "JH", "SH", "ZH"),
-    "viseme_SS": ("S", "Z"), "viseme_nn": ("N", "L"), "viseme_RR": ("R", "ER"),
-    "viseme_aa": ("AA", "AE", "AH"), "viseme_E": ("EH",), "viseme_I": ("IH", "IY", "Y"),
-    "viseme_O": ("AO",), "viseme_U": ("UH", "UW", "W"),
-}
-
-# VRM 1.0 expression names; the VRM 0.x preset and VRoid's shape key for each.
-VRM_EXPRESSIONS: tuple[str, ...] = ("aa", "ih", "ou", "ee", "oh", "blink", "blinkLeft", "blinkRight",
-                                    "happy", "angry", "sad", "relaxed", "surprised")
-VRM_VOWEL_PHONES: dict[str, tuple[str, ...]] = {
-    "aa": ("AA", "AE", "AH"), "ih": ("IH", "IY", "Y"), "ou": ("UH", "UW", "W"), "ee": ("EH",), "oh": ("AO",),
-}
-VRM0_PRESETS: dict[str, str] = {"aa": "a", "ih": "i", "ou": "u", "ee": "e", "oh": "o", "blink": "blink",
-                                "blinkLeft": "blink_l", "blinkRight": "blink_r", "happy": "joy", "angry": "angry",
-                                "sad": "sorrow", "relaxed": "fun", "surprised": "surprised"}
-VROID_KEYS: dict[str, str] = {"aa": "Fcl_MTH_A", "ih": "Fcl_MTH_I", "ou": "Fcl_MTH_U", "ee": "Fcl_MTH_E",
-                              "oh": "Fcl_MTH_O", "blink": "Fcl_EYE_Close", "blinkLeft": "Fcl_EYE_Close_L",
-                              "blinkRight": "Fcl_EYE_Close_R", "happy": "Fcl_ALL_Joy", "angry": "Fcl_ALL_Angry",
-                              "sad": "Fcl_ALL_Sorrow", "relaxed": "Fcl_ALL_Fun", "surprised": "Fcl_ALL_Surprised"}
 # (ARKit channel, value of a full-intensity emotion style) that only that emotion moves.
 VRM_EMOTION_SOURCES: dict[str, tuple[tuple[str, ...], float]] = {
     "happy": (("cheekSquintLeft", "cheekSquintRight"), 0.4),
@@ -138,8 +112,6 @@ def arkit_to_vrm(arkit: np.ndarray) -> np.ndarray:
 
 def face_curves(arkit: np.ndarray, face_format: str) -> tuple[tuple[str, ...], np.ndarray]:
     """(channel names, (T, C) weights) of `face_format` ('arkit', 'oculus' or 'vrm')."""
-    from .arkit import ARKIT_NAMES
-
     if face_format == "arkit":
         return ARKIT_NAMES, np.asarray(arkit, dtype=np.float64)
     if face_format == "oculus":

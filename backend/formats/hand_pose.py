@@ -18,10 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .smplx_joints import JOINT_INDEX, REST_OFFSETS
-
-FINGERS = ("index", "middle", "pinky", "ring", "thumb")  # SMPL-X order inside one hand block
-LEFT_HAND_START, RIGHT_HAND_START = 25, 40
+from ..vocabulary.skeleton import FINGERS, HANDS, JOINT_INDEX, NUM_HAND_JOINTS, REST_OFFSETS
 
 # Full flexion (rad) of the proximal, middle and distal segment of a long finger.
 _SEGMENT_FLEX_MAX = np.array([1.45, 1.65, 1.05])
@@ -146,7 +143,19 @@ def read_hand_mean(path) -> np.ndarray:
         raise UserError(f"{path.name} is not a readable SMPL-X .npz ({exc.__class__.__name__})") from None
     if left.shape != (45,) or right.shape != (45,) or not (np.isfinite(left).all() and np.isfinite(right).all()):
         raise UserError(f"{path.name}: hands_meanl/hands_meanr must be 45 finite numbers each")
-    return np.concatenate([left, right]).reshape(30, 3)
+    return np.concatenate([left, right]).reshape(NUM_HAND_JOINTS, 3)
+
+
+def add_hand_mean(poses: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """(T, 55, 3) poses, (30, 3) or (90,) mean hand → a copy with the mean added to the finger joints 25–54
+    (as smplx does with `flat_hand_mean=False`: an axis-angle sum), in poses' dtype. Other joints untouched.
+
+    The one place a mean hand meets a pose: adding it gives flat-hand-relative fingers (BVH, retargeting),
+    adding its negative takes it back off (prompt capture), adding a difference moves between means.
+    """
+    out = np.array(poses, copy=True)
+    out[:, HANDS] = (out[:, HANDS] + np.asarray(mean, np.float64).reshape(NUM_HAND_JOINTS, 3)).astype(out.dtype)
+    return out
 
 
 def rebase_fingers(poses: np.ndarray, from_mean: np.ndarray, to_mean: np.ndarray) -> np.ndarray:
@@ -155,7 +164,6 @@ def rebase_fingers(poses: np.ndarray, from_mean: np.ndarray, to_mean: np.ndarray
     SMPL-X adds the mean to the stored finger axis-angles (smplx `flat_hand_mean=False`), so moving
     between means is exact in that convention: stored + from_mean − to_mean. Other joints untouched.
     """
-    out = np.array(poses, copy=True)
-    shift = np.asarray(from_mean, np.float64).reshape(30, 3) - np.asarray(to_mean, np.float64).reshape(30, 3)
-    out[:, 25:55] = (out[:, 25:55] + shift).astype(out.dtype)
-    return out
+    shift = (np.asarray(from_mean, np.float64).reshape(NUM_HAND_JOINTS, 3)
+             - np.asarray(to_mean, np.float64).reshape(NUM_HAND_JOINTS, 3))
+    return add_hand_mean(poses, shift)

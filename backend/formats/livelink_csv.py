@@ -17,7 +17,8 @@ import numpy as np
 
 from ..fileio import atomic_write
 from ..errors import UserError
-from .arkit import ARKIT_NAMES, NUM_ARKIT
+from ..vocabulary.face import ARKIT_NAMES, NUM_ARKIT
+from ..vocabulary.rates import MOTION_FPS
 
 POSE_COLUMNS = ("HeadYaw", "HeadPitch", "HeadRoll", "LeftEyeYaw", "LeftEyePitch", "LeftEyeRoll",
                 "RightEyeYaw", "RightEyePitch", "RightEyeRoll")
@@ -35,7 +36,7 @@ class FaceCurves:
     head_eyes: np.ndarray
     fps: float
 
-    def resampled(self, fps: float = 30.0) -> "FaceCurves":
+    def resampled(self, fps: float = MOTION_FPS) -> "FaceCurves":
         """Linear resampling onto a regular grid starting at 0 (rates differ: the app records at 60)."""
         if len(self.times) < 2:
             return FaceCurves(np.zeros(1), self.arkit[:1], self.head_eyes[:1], fps)
@@ -56,7 +57,7 @@ def _timecode(frame: int, fps: int) -> str:
 
 
 def write_livelink_csv(path: str | os.PathLike, arkit: np.ndarray, head_eyes: np.ndarray | None = None,
-                       fps: int = 30) -> Path:
+                       fps: int = MOTION_FPS) -> Path:
     """arkit (T,52) 0..1; head_eyes (T,9) radians or None (zeros). Written atomically."""
     arkit = np.asarray(arkit, dtype=np.float64)
     t = arkit.shape[0]

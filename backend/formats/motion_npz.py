@@ -19,8 +19,9 @@ import numpy as np
 
 from ..fileio import atomic_write
 from ..errors import UserError
-from .arkit import ARKIT_INDEX, ARKIT_NAMES, NUM_ARKIT
-from .smplx_joints import NUM_JOINTS
+from ..vocabulary.face import ARKIT_INDEX, ARKIT_NAMES, NUM_ARKIT
+from ..vocabulary.rates import MOTION_FPS
+from ..vocabulary.skeleton import NUM_HAND_JOINTS, NUM_JOINTS
 
 NUM_EXPRESSIONS = 100
 NUM_BETAS = 300
@@ -53,7 +54,7 @@ class MotionFile:
 
 def write_motion_npz(path: str | os.PathLike, poses: np.ndarray, trans: np.ndarray,
                      arkit: np.ndarray, expressions: np.ndarray | None = None,
-                     betas: np.ndarray | None = None, gender: str = "neutral", fps: int = 30,
+                     betas: np.ndarray | None = None, gender: str = "neutral", fps: int = MOTION_FPS,
                      hand_mean: np.ndarray | None = None, hand_mean_source: str | None = None) -> Path:
     """Write a motion file atomically (a temp file renamed into place, so readers never see half a file).
 
@@ -131,7 +132,7 @@ def read_motion_npz(path: str | os.PathLike) -> MotionFile:
                      else np.zeros(NUM_BETAS, np.float32))
             gender = str(data["gender"]) if "gender" in keys else "neutral"
             fps_key = "mocap_frame_rate" if "mocap_frame_rate" in keys else "mocap_framerate"
-            fps = int(round(float(data[fps_key]))) if fps_key in keys else 30
+            fps = int(round(float(data[fps_key]))) if fps_key in keys else MOTION_FPS
             model = str(data["model"]) if "model" in keys else "smplx2020"
             arkit = None
             if "arkit" in keys:
@@ -147,9 +148,9 @@ def read_motion_npz(path: str | os.PathLike) -> MotionFile:
             hand_mean, hand_mean_source = None, None
             if "hand_mean" in keys:
                 hand_mean = np.asarray(data["hand_mean"], np.float64)
-                if hand_mean.size != 90 or not np.all(np.isfinite(hand_mean)):
+                if hand_mean.size != 3 * NUM_HAND_JOINTS or not np.all(np.isfinite(hand_mean)):
                     raise UserError(f"{path.name}: hand_mean must be 90 finite numbers, got {hand_mean.shape}")
-                hand_mean = hand_mean.reshape(30, 3)
+                hand_mean = hand_mean.reshape(NUM_HAND_JOINTS, 3)
                 hand_mean_source = str(data["hand_mean_source"]) if "hand_mean_source" in keys else None
         except ValueError as exc:  # object arrays refused by allow_pickle=False, bad shapes
             raise UserError(f"{path.name}: unreadable array ({exc}); re-save it with plain numeric arrays") from None

@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import argrelextrema
 
-from ..formats.smplx_joints import JOINT_INDEX, UPPER_JOINTS
 from ..motion.kinematics import local_angular_speed
+from ..vocabulary.skeleton import JOINT_INDEX, UPPER_JOINTS
 
 BEAT2_UPPER_ANGULAR_SPEED = 0.65  # rad/s, BEAT2 speaker 2 (docs/formats.md)
 FOOT_JOINTS = (JOINT_INDEX["left_ankle"], JOINT_INDEX["right_ankle"],

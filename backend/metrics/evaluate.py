@@ -1,4 +1,5 @@
-"""Scoring body engines against real motion (docs/metrics.md), as `python -m backend evaluate` runs it.
+"""Scoring body motion against real motion (docs/metrics.md); app/evaluate.py runs the engines for
+`python -m backend evaluate`.
 
 - BC: body.beat_consistency with the audio beats = onsets of backend.audio's analysis and the BEAT2
   mean joint speed (shared data/beat2_mean_joint_speed.npy).
@@ -14,18 +15,15 @@ Floors: the same distances between two halves of the real clips.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from scipy import linalg
 
-from ..formats.smplx_joints import EYE_JOINTS, JAW_JOINT
 from ..motion.kinematics import forward_kinematics
 from ..motion.rotations import axis_angle_to_matrix, matrix_to_rot6d
-from .body import beat_consistency, jitter, upper_body_angular_speed
+from ..vocabulary.skeleton import EYE_JOINTS, JAW_JOINT, NUM_JOINTS
 
-EVAL_JOINTS = tuple(j for j in range(55) if j != JAW_JOINT and j not in EYE_JOINTS)
+EVAL_JOINTS = tuple(j for j in range(NUM_JOINTS) if j != JAW_JOINT and j not in EYE_JOINTS)
 FGD_WINDOW = 64
 
 
@@ -117,102 +115,16 @@ class EngineScores:
         f = np.concatenate(feats)
         v = np.concatenate([np.diff(x, axis=0) for x in feats])
         gen_windows = rot6d_windows(self.poses)
-        return {"BC": _nanmean(self.bc), "L1div": _nanmean(self.l1div), "take_variance": _nanmean(self.take_var),
-                "jitter": _nanmean(self.jitter), "upper_rad_s": _nanmean(self.angular_speed),
+        return {"BC": mean_or_nan(self.bc), "L1div": mean_or_nan(self.l1div), "take_variance": mean_or_nan(self.take_var),
+                "jitter": mean_or_nan(self.jitter), "upper_rad_s": mean_or_nan(self.angular_speed),
                 "FD_g": frechet_distance(f, real_poses_feats), "FD_k": frechet_distance(v, real_vel),
                 "FGD": frechet_distance(fgd_encode(gen_windows), real_latent) if len(gen_windows) > 2
                 else float("nan")}
 
 
-def _nanmean(x: list[float]) -> float:
+def mean_or_nan(x: list[float]) -> float:
     x = [v for v in x if np.isfinite(v)]
     return float(np.mean(x)) if x else float("nan")
-
-
-def default_mean_speed_path() -> Path:
-    from ..paths import default_shared_dir
-    return default_shared_dir() / "data" / "beat2_mean_joint_speed.npy"
-
-
-def evaluate_folder(data_dir: Path, engines: tuple[str, ...], settings: EvaluationSettings = EvaluationSettings(),
-                    checkpoint: str | None = None, device: str = "auto", mean_speed_path: Path | None = None,
-                    log: Callable[[str], None] | None = None) -> dict:
-    """Generate with each engine over each clip's audio and score against the clips' real motion."""
-    from ..audio.analyze import analyze_speech
-    from ..audio.io import LoadedAudio
-    from ..engines.neural_body.data import read_beat2_folder
-    from ..engines.registry import BODY_ENGINES
-    from ..errors import UserError
-    from ..options import GenerateOptions
-    from ..pipeline import take_rng
-    from ..progress import JobControl
-
-    mean_speed = np.load(mean_speed_path or default_mean_speed_path(), allow_pickle=False)
-    clips = read_beat2_folder(data_dir)
-    unknown = [e for e in engines if e not in BODY_ENGINES]
-    if unknown:
-        raise UserError(f"unknown engine(s) {', '.join(unknown)}: choose from {', '.join(BODY_ENGINES)}")
-    instances = {e: BODY_ENGINES[e]() for e in engines}
-    options = {e: GenerateOptions(engine=e, device=device, seed=settings.seed,
-                                  checkpoint=checkpoint if e == "neural" else None).validated() for e in engines}
-    real = EngineScores([], [], [], [], [], [])
-    scores = {e: EngineScores([], [], [], [], [], []) for e in engines}
-    analyses: dict[bytes, object] = {}
-    for i, clip in enumerate(clips):
-        key = clip.audio[:: max(1, len(clip.audio) // 4096)].tobytes()
-        if key not in analyses:
-            audio = LoadedAudio(clip.audio.astype(np.float32), 16000, 16000, 1, "array")
-            analysis = analyze_speech(audio, None, "en")
-            analysis.samples = audio.samples
-            analyses[key] = analysis
-        analysis = analyses[key]
-        n = min(clip.n_frames, analysis.n_frames)
-        _, pos = forward_kinematics(clip.poses[:n].astype(np.float64), clip.trans[:n].astype(np.float64))
-        real.bc.append(beat_consistency(pos, analysis.onsets, 30, mean_speed))
-        real.l1div.append(l1_diversity(pose_features(clip.poses[:n])))
-        real.poses.append(clip.poses[:n])
-        real.jitter.append(jitter(pos, 30))
-        real.angular_speed.append(upper_body_angular_speed(clip.poses[:n], 30))
-        for e in engines:
-            takes = []
-            for k in range(settings.takes):
-                rng = take_rng(settings.seed, k + 1).spawn(2)[1]
-                poses, trans = instances[e].generate_body(analysis, options[e], rng, JobControl())
-                poses, trans = np.asarray(poses)[:n], np.asarray(trans)[:n]
-                _, gpos = forward_kinematics(poses.astype(np.float64), trans.astype(np.float64))
-                scores[e].bc.append(beat_consistency(gpos, analysis.onsets, 30, mean_speed))
-                feats = pose_features(poses)
-                scores[e].l1div.append(l1_diversity(feats))
-                scores[e].poses.append(poses)
-                scores[e].jitter.append(jitter(gpos, 30))
-                scores[e].angular_speed.append(upper_body_angular_speed(poses, 30))
-                takes.append(feats)
-            scores[e].take_var.append(take_variance(takes))
-        if log is not None:
-            log(f"evaluated {i + 1}/{len(clips)}: {clip.name}")
-    real_feats = [pose_features(p) for p in real.poses]
-    rf = np.concatenate(real_feats)
-    rv = np.concatenate([np.diff(x, axis=0) for x in real_feats])
-    real_windows = rot6d_windows(real.poses)
-    if len(real_windows) < 4:
-        raise UserError("too little real motion to score: need clips of at least a few seconds")
-    encode = train_fgd_encoder(real_windows, settings.fgd_steps, settings.fgd_latent, settings.seed)
-    real_latent = encode(real_windows)
-    half_a, half_b = real_feats[0::2], real_feats[1::2]
-    floor = {}
-    if half_b:
-        fa, fb = np.concatenate(half_a), np.concatenate(half_b)
-        wa, wb = rot6d_windows(real.poses[0::2]), rot6d_windows(real.poses[1::2])
-        floor = {"FD_g": frechet_distance(fa, fb),
-                 "FD_k": frechet_distance(np.concatenate([np.diff(x, axis=0) for x in half_a]),
-                                          np.concatenate([np.diff(x, axis=0) for x in half_b])),
-                 "FGD": frechet_distance(encode(wa), encode(wb)) if len(wa) > 2 and len(wb) > 2 else float("nan")}
-    return {"data": str(data_dir), "clips": len(clips), "seconds": round(len(rf) / 30.0, 1),
-            "takes": settings.takes, "checkpoint": checkpoint,
-            "real": {"BC": _nanmean(real.bc), "L1div": _nanmean(real.l1div), "jitter": _nanmean(real.jitter),
-                     "upper_rad_s": _nanmean(real.angular_speed)},
-            "real_halves": floor,
-            "engines": {e: s.summary(rf, rv, encode, real_latent) for e, s in scores.items()}}
 
 
 def format_report(report: dict) -> str:

@@ -1,8 +1,7 @@
 """Face measures on ARKit curves: lip closure on bilabials, mouth aperture per phone class, jitter,
 blink rate.
 
-A phone covers the frames whose 1/fps display interval overlaps it (frame k shows time k/fps ± half
-a frame), and always at least the frame nearest its centre.
+A phone covers the frames analysis.phone_frames gives.
 """
 from __future__ import annotations
 
@@ -10,21 +9,13 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from ..analysis import BILABIALS, Phone
-from ..formats.arkit import ARKIT_INDEX, lip_aperture
+from ..analysis import Phone, phone_frames
+from ..vocabulary.face import ARKIT_INDEX, lip_aperture
+from ..vocabulary.phonemes import BILABIALS
+from ..vocabulary.rates import MOTION_FPS
 
 
-def phone_frames(phone: Phone, fps: int, n_frames: int) -> np.ndarray:
-    """Frame indices (K,) covered by a phone, clipped to 0..n_frames-1 (empty if it lies outside)."""
-    first = int(np.ceil(phone.start * fps - 0.5))
-    last = int(np.floor(phone.end * fps + 0.5))
-    centre = int(round(0.5 * (phone.start + phone.end) * fps))
-    first, last = min(first, centre), max(last, centre)
-    first, last = max(first, 0), min(last, n_frames - 1)
-    return np.arange(first, last + 1)
-
-
-def bilabial_closure_rate(arkit: np.ndarray, phones: Sequence[Phone], fps: int = 30,
+def bilabial_closure_rate(arkit: np.ndarray, phones: Sequence[Phone], fps: int = MOTION_FPS,
                           threshold: float = 0.05) -> float:
     """Fraction of P/B/M phones during which lip aperture (jawOpen − mouthClose) gets ≤ threshold.
 
@@ -37,7 +28,7 @@ def bilabial_closure_rate(arkit: np.ndarray, phones: Sequence[Phone], fps: int =
     return float(np.mean(closed)) if closed else float("nan")
 
 
-def mean_aperture(arkit: np.ndarray, phones: Sequence[Phone], labels: Iterable[str], fps: int = 30) -> float:
+def mean_aperture(arkit: np.ndarray, phones: Sequence[Phone], labels: Iterable[str], fps: int = MOTION_FPS) -> float:
     """Mean lip aperture over all frames of the phones whose label is in `labels`.
 
     arkit (T, 52). Frames shared by two selected phones count once per phone. NaN when none.
@@ -62,7 +53,7 @@ def jitter(curves: np.ndarray) -> np.ndarray | float:
     return float(d2) if x.ndim == 1 else d2
 
 
-def blink_rate(arkit: np.ndarray, fps: int = 30, threshold: float = 0.5) -> float:
+def blink_rate(arkit: np.ndarray, fps: int = MOTION_FPS, threshold: float = 0.5) -> float:
     """Blinks per minute: rising crossings of `threshold` by the mean of eyeBlinkLeft/Right.
 
     arkit (T, 52).

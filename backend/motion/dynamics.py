@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..formats.smplx_joints import JOINT_INDEX, NUM_JOINTS
+from ..vocabulary.skeleton import JOINT_INDEX, NUM_JOINTS
 from .rotations import axis_angle_to_quat, quat_conjugate, quat_make_continuous, quat_multiply, quat_to_axis_angle
 
 # Real maximum local angular speeds, rad/s at 30 fps (metrics.md); the envelope adds 20 % headroom.

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..formats.smplx_joints import PARENTS, REST_OFFSETS
+from ..vocabulary.skeleton import PARENTS, REST_OFFSETS
 from .rotations import axis_angle_to_matrix
 
 

@@ -48,6 +48,30 @@ def quat_conjugate(q: np.ndarray) -> np.ndarray:
     return q * np.array([1.0, -1.0, -1.0, -1.0])
 
 
+def quat_power(q: np.ndarray, t: np.ndarray | float) -> np.ndarray:
+    """(..., 4) unit quaternion q, exponent t broadcastable to (...) → (..., 4) q^t: the rotation about q's
+    axis by t times its angle. q with w < 0 goes the long way round (angle beyond π); callers that want the
+    short way flip it first, as quat_slerp does."""
+    q = np.asarray(q, dtype=np.float64)
+    t = np.asarray(t, dtype=np.float64)
+    half = np.arctan2(np.linalg.norm(q[..., 1:], axis=-1), q[..., 0])  # in [0, π]
+    axis = q[..., 1:] / np.maximum(np.linalg.norm(q[..., 1:], axis=-1, keepdims=True), 1e-12)
+    return np.concatenate([np.cos(t * half)[..., None], np.sin(t * half)[..., None] * axis], axis=-1)
+
+
+def quat_slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray | float) -> np.ndarray:
+    """Spherical linear interpolation, the short way round: (..., 4) unit quaternions a, b and t
+    broadcastable to (...) → (..., 4) a ⊗ (a⁻¹ ⊗ b)^t (t = 0 gives a, t = 1 gives ±b, sign kept near a).
+
+    The project's one slerp: prompt blending (quat_power with its own choice of way round), the add-on's
+    frame-rate resampling and the retargeter's fractional chain rotations (a = identity) use it.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    rel = quat_multiply(quat_conjugate(a), b)
+    rel = np.where(rel[..., :1] < 0, -rel, rel)  # the short way round
+    return quat_multiply(a, quat_power(rel, t))
+
+
 def quat_make_continuous(q: np.ndarray, axis: int = 0) -> np.ndarray:
     """Flip signs along `axis` (time) so consecutive quaternions have a non-negative dot product.
 

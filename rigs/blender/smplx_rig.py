@@ -17,7 +17,7 @@ from .. import flame_model as flame
 from ..face_map import expression_key_name
 from ..retarget import SEGMENT_END, SMPLX_TO_BLENDER, TIP_CONTINUES
 from ..smplx_model import SmplxModel
-from .._backend import smplx_joints
+from .._backend import skeleton
 
 FORWARD = np.array([0.0, -1.0, 0.0])  # Blender: characters face −Y
 UP = np.array([0.0, 0.0, 1.0])
@@ -31,7 +31,7 @@ def smplx_bone_tails(joints: np.ndarray) -> np.ndarray:
     """(55, 3) Blender-axes joints → (55, 3) bone tails: toward the child joint, sensible for leaves."""
     tails = np.empty_like(joints)
     for j in range(len(joints)):
-        name = smplx_joints.JOINT_NAMES[j]
+        name = skeleton.JOINT_NAMES[j]
         if j in SEGMENT_END:
             tails[j] = joints[SEGMENT_END[j]]
         elif j in TIP_CONTINUES:
@@ -115,9 +115,9 @@ def build_smplx_rig(context, model: SmplxModel, name: str = "SMPLX", betas=None,
     v = model.shaped_vertices(betas)
     joints = _to_blender(model.j_regressor @ v)
     verts = _to_blender(v)
-    arm = _build_armature(context, name, smplx_joints.JOINT_NAMES, model.parents, joints, smplx_bone_tails(joints))
+    arm = _build_armature(context, name, skeleton.JOINT_NAMES, model.parents, joints, smplx_bone_tails(joints))
     mesh = _build_mesh(context, name + "_mesh", verts, model.faces)
-    _skin(mesh, arm, smplx_joints.JOINT_NAMES, model.weights)
+    _skin(mesh, arm, skeleton.JOINT_NAMES, model.weights)
 
     mesh.shape_key_add(name="Basis", from_mix=False)
     rot = SMPLX_TO_BLENDER

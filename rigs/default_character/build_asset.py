@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._backend import arkit
+from .._backend import face_vocabulary
 from ..mouth import LOWER_LIP_HM08, UPPER_LIP_HM08
 
 ASSET_PATH = Path(__file__).with_name("default_character.npz")
@@ -440,7 +440,7 @@ def build_default_character_arrays(data_dir: Path | None = None) -> dict[str, np
     # --- ARKit shape keys (faceunits targets live on the same hm08 vertex ids and units)
     fu_dir = data / "faceunits01" / "targets" / "faceunits"
     starts, all_ids, all_offs = [0], [], []
-    for name in arkit.ARKIT_NAMES:
+    for name in face_vocabulary.ARKIT_NAMES:
         ids, offs = read_target(fu_dir / f"{name}.target")
         mapped = new_id[ids]
         keep = (mapped >= 0) & (np.abs(offs).max(axis=1) > 0)
@@ -471,7 +471,7 @@ def build_default_character_arrays(data_dir: Path | None = None) -> dict[str, np
         "weight_vertex": w_vid.astype(np.int32),
         "weight_bone": w_bone.astype(np.int16),
         "weight_value": w_val.astype(np.float32),
-        "shape_names": np.array(arkit.ARKIT_NAMES, dtype="U24"),
+        "shape_names": np.array(face_vocabulary.ARKIT_NAMES, dtype="U24"),
         "shape_starts": np.array(starts, dtype=np.int32),
         "shape_indices": np.concatenate(all_ids).astype(np.int32),
         "shape_offsets": np.concatenate(all_offs).astype(np.float16),

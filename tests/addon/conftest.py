@@ -43,7 +43,7 @@ def addon(extension_zip):
     yield module
     import addon_utils
 
-    addon_utils.disable(name)  # stops the worker (operators.unregister)
+    addon_utils.disable(name)  # stops the worker (the package's unregister)
     bpy.ops.extensions.package_uninstall(repo_index=_repo_index("user_default"), pkg_id="orator")
 
 

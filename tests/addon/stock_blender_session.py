@@ -72,8 +72,8 @@ def main() -> None:
         addon_utils.enable(PACKAGE, default_set=True)  # already installed by the first session
     import importlib
 
-    addon = importlib.import_module(PACKAGE)
-    backend_python = importlib.import_module(f"{PACKAGE}.backend_python")
+    backend_python = importlib.import_module(f"{PACKAGE}.addon.backend_python")
+    status = importlib.import_module(f"{PACKAGE}.addon.backend_status")
     prefs = bpy.context.preferences.addons[PACKAGE].preferences
     report["prefs_python"] = prefs.python
     report["sys_path_wheels"] = [p for p in sys.path if os.sep + ".local" + os.sep in p]
@@ -82,12 +82,12 @@ def main() -> None:
     probe = backend_python.probe_now(backend)
     report["probe"] = {"error": probe.error, "available": (probe.info or {}).get("available"),
                        "python": (probe.info or {}).get("python")}
-    report["status"] = addon.operators.backend_setup.backend_status(bpy.context).text
-    report["face_items"] = [i[1] for i in addon.operators.backend_setup.engine_items(bpy.context, "face")]
+    report["status"] = status.backend_status(bpy.context).text
+    report["face_items"] = [i[1] for i in status.engine_items(bpy.context, "face")]
 
     if STEP == "install":
         report["builtin"] = generate(ARGS["audio"])
-        report["status_after"] = addon.operators.backend_setup.backend_status(bpy.context).text
+        report["status_after"] = status.backend_status(bpy.context).text
         # the neural face is not installed yet: the sidebar choice fails with what is missing and the fix
         try:
             generate(ARGS["audio"], face_engine="neural")
@@ -117,7 +117,7 @@ def main() -> None:
         after = backend_python.probe_now(prefs.backend())
         report["probe_after"] = {"error": after.error, "available": (after.info or {}).get("available")}
         report["backend_after"] = list(prefs.backend().paths)
-        report["face_items_after"] = [i[1] for i in addon.operators.backend_setup.engine_items(bpy.context, "face")]
+        report["face_items_after"] = [i[1] for i in status.engine_items(bpy.context, "face")]
         report["neural"] = generate(ARGS["audio"], face_engine="neural")
     with open(REPORT, "w", encoding="utf-8") as fh:
         json.dump(report, fh)

@@ -2,6 +2,7 @@
 mode) on a real LJSpeech clip, takes in the NLA, the user's animation kept, failures leave no trace."""
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 import subprocess
@@ -61,8 +62,8 @@ def test_manifest_validates_and_package_leaves_out_dev_files(extension_zip):
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
     names = zipfile.ZipFile(extension_zip).namelist()
-    assert "blender_manifest.toml" in names and "operators/keyframe_writer.py" in names
-    assert "backend/worker.py" in names and "rigs/default_character/default_character.npz" in names
+    assert "blender_manifest.toml" in names and "addon/keyframe_writer.py" in names
+    assert "backend/app/worker.py" in names and "rigs/default_character/default_character.npz" in names
     assert "LICENSE" in names  # the GPL's full text travels with the code the manifest licenses under it
     assert b"GNU GENERAL PUBLIC LICENSE" in zipfile.ZipFile(extension_zip).read("LICENSE")
     for excluded in ("tests/", "tools/", "benchmarks/", "samples/", ".venv/", ".ci/", ".git/"):
@@ -70,14 +71,30 @@ def test_manifest_validates_and_package_leaves_out_dev_files(extension_zip):
     assert not any("__pycache__" in n for n in names)
 
 
+OPERATORS = ("add_character", "generate_from_audio", "use_take", "export", "add_prompt", "remove_prompt",
+             "test_backend", "install_neural_engines", "cancel_neural_install", "install_models")
+
+
+def registered_operator(name: str) -> str:
+    """The RNA identifier of bpy.ops.orator.<name>; KeyError when no such operator is registered."""
+    import bpy
+
+    return getattr(bpy.ops.orator, name).get_rna_type().identifier
+
+
 def test_addon_registers_panels_operators_and_preferences(addon):
     import bpy
 
-    for op in ("add_character", "generate_from_audio", "use_take", "export"):
-        assert hasattr(bpy.ops.orator, op)
-    for panel in ("ORATOR_PT_main", "ORATOR_PT_takes", "ORATOR_PT_export"):
+    for op in OPERATORS:
+        assert registered_operator(op) == f"ORATOR_OT_{op}"
+    with pytest.raises(KeyError):  # bpy.ops.orator.<anything> exists; only a registered one has an RNA type
+        registered_operator("no_such_operator")
+    for panel in ("ORATOR_PT_main", "ORATOR_PT_takes", "ORATOR_PT_prompts", "ORATOR_PT_export"):
         assert getattr(bpy.types, panel).bl_category == "Orator"
+    assert hasattr(bpy.types, "ORATOR_UL_prompts")
     prefs = bpy.context.preferences.addons[addon.__name__].preferences
+    assert importlib.import_module(f"{addon.__name__}.addon.preferences").preferences() == prefs  # the one way in
+    assert "checkpoints_dir" not in type(prefs).bl_rna.properties  # nothing read it
     # installed copy has no .venv: this interpreter has every backend module, so it is chosen
     assert prefs.backend_python() == sys.executable
     bpy.ops.wm.read_homefile(use_empty=True)
@@ -202,7 +219,7 @@ def test_user_animation_is_kept_untouched(addon, clip):
 def test_failed_job_reports_once_and_leaves_scene_unchanged(addon, tmp_path, clip):
     import bpy
 
-    from bl_ext.user_default.orator.operators.worker_session import session
+    from bl_ext.user_default.orator.addon.worker_session import session
 
     arm, mesh = fresh_character(addon)
     not_audio = tmp_path / "notes.wav"
@@ -226,7 +243,7 @@ def test_apply_failure_rolls_back_everything(addon, tmp_path, clip):
     """A motion file that cannot be applied (corrupt) raises inside apply: nothing half-written stays."""
     import bpy
 
-    from bl_ext.user_default.orator.operators.apply_take import ApplyRequest, apply_takes
+    from bl_ext.user_default.orator.addon.apply_take import ApplyRequest, apply_takes
     from bl_ext.user_default.orator.backend.errors import UserError
 
     arm, mesh = fresh_character(addon)

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.blender
 @pytest.fixture(scope="module")
 def mods(addon):
     name = addon.__name__
-    return (importlib.import_module(f"{name}.backend_python"), importlib.import_module(f"{name}.neural_install"),
+    return (importlib.import_module(f"{name}.addon.backend_python"),
+            importlib.import_module(f"{name}.addon.neural_install"),
             importlib.import_module(f"{name}.backend.errors"))
 
 

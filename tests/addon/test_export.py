@@ -44,7 +44,7 @@ def exported(addon, shared_dir, tmp_path_factory):
     """Default character with one take of a short clip, sampled, then exported as GLB and FBX."""
     import bpy
 
-    from bl_ext.user_default.orator.operators.export import ExportTarget, export_fbx, export_glb
+    from bl_ext.user_default.orator.addon.export import ExportTarget, export_fbx, export_glb
 
     bpy.ops.wm.read_homefile(use_empty=True)
     bpy.ops.orator.add_character(source="DEFAULT")

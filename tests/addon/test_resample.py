@@ -1,21 +1,9 @@
-"""Resampling motion to the scene's frame rate (pure numpy, no bpy)."""
+"""Resampling motion to the scene's frame rate (backend.motion.resample: pure numpy, no bpy)."""
 from __future__ import annotations
-
-import importlib.util
 
 import numpy as np
 
-from .conftest import REPO
-
-
-def _load_resample():
-    spec = importlib.util.spec_from_file_location("orator_resample", REPO / "operators" / "resample.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-resample = _load_resample()
+from backend.motion import resample
 
 
 def test_frame_counts_cover_the_same_duration():
@@ -45,3 +33,17 @@ def test_quaternion_slerp_follows_a_constant_rotation_speed():
     flipped[1::2] *= -1
     out2 = resample.resample_quaternions(flipped, pos)
     np.testing.assert_allclose(np.abs(np.sum(out2 * out, axis=-1)), 1.0, atol=1e-9)
+
+
+def test_quaternion_slerp_of_many_bones_matches_the_closed_form():
+    """(T, B, 4) at once, general axes: the halfway sample is the rotation halfway along each arc."""
+    rng = np.random.default_rng(0)
+    axes = rng.normal(size=(3, 3))
+    axes /= np.linalg.norm(axes, axis=-1, keepdims=True)
+    angle = np.array([0.0, 1.0, 2.5])[:, None, None] * np.array([1.0, 0.5, 2.0])[None, :, None]  # (T, B, 1)
+    q = np.concatenate([np.cos(angle / 2), np.sin(angle / 2) * axes[None]], axis=-1)           # (T, B, 4)
+    out = resample.resample_quaternions(q, np.array([0.5, 1.5]))
+    assert out.shape == (2, 3, 4)
+    mid = (angle[:-1] + angle[1:]) / 2
+    expected = np.concatenate([np.cos(mid / 2), np.sin(mid / 2) * axes[None]], axis=-1)
+    np.testing.assert_allclose(out, expected, atol=1e-9)

@@ -264,8 +264,8 @@ def real_take(addon, shared_dir, lj_transcripts, tmp_path_factory):
 def test_heads_in_the_wild_close_on_pbm(addon, real_take, skeleton, head_keys):
     import bpy
 
-    from bl_ext.user_default.orator.operators.apply_take import ApplyRequest, apply_takes, skeleton_map
-    from bl_ext.user_default.orator.backend.analysis import BILABIALS
+    from bl_ext.user_default.orator.addon.apply_take import ApplyRequest, apply_takes, skeleton_map
+    from bl_ext.user_default.orator.backend.vocabulary.phonemes import BILABIALS
 
     from ..rigs.test_retarget import mixamo_like_rig
     from ..rigs.test_retarget_blender import build_armature

@@ -14,12 +14,12 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import resample_poly
 
+from backend.vocabulary.rates import AUDIO_RATE as SR
 from tests.conftest import ljspeech_transcripts
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("ORATOR_SHARED", REPO.parent / "shared"))
 LJ = SHARED / "data" / "speech" / "ljspeech"
-SR = 16000
 
 
 @dataclass

@@ -7,13 +7,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from backend.analysis import BILABIALS, VOWELS, SpeechAnalysis
+from backend.analysis import SpeechAnalysis
 from backend.audio import features as F
 from backend.audio.analyze import analyze_speech
 from backend.audio.io import LoadedAudio, load_audio
 from backend.audio.phones import letter_to_sound, normalize_transcript
 from backend.errors import Cancelled
 from backend.progress import JobControl
+from backend.vocabulary.phonemes import BILABIALS, VOWELS
 
 LJ_IDS = ["LJ001-0001", "LJ001-0004", "LJ001-0005", "LJ001-0007"]
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backend.analysis import BILABIALS
 from backend.audio import phones as P
 from backend.audio.analyze import analyze_speech
 from backend.audio.io import LoadedAudio, load_audio
 from backend.progress import JobControl
+from backend.vocabulary.phonemes import BILABIALS
 from tests.audio.speech_material import long_speech
 from tests.conftest import ljspeech_transcripts
 

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from backend.batch import MANIFEST_NAME
+from backend.app.batch import MANIFEST_NAME
 from backend.errors import UserError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -222,7 +222,7 @@ def test_ray_batch_ships_files_through_the_object_store_to_a_gpu_slot(ray_addres
 
 
 def test_worker_slots_count_cpu_and_gpu_shares():
-    from backend.batch_ray import RaySettings, worker_slots
+    from backend.app.batch_ray import RaySettings, worker_slots
 
     assert worker_slots({"CPU": 16.0}, RaySettings()) == 16
     assert worker_slots({"CPU": 16.0}, RaySettings(cpus_per_task=3)) == 5

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from backend.cli import main, write_crash_log
-from backend.formats.arkit import ARKIT_INDEX
+from backend.app.cli import main
+from backend.app.crash_log import write_crash_log
 from backend.formats.livelink_csv import read_livelink_csv
 from backend.formats.motion_npz import read_motion_npz
+from backend.vocabulary.face import ARKIT_INDEX
 
 from .audio_fixtures import speechlike, write_wav
 
@@ -168,3 +169,20 @@ def test_info_reports_versions_and_engines():
     info = json.loads(proc.stdout)
     assert info["orator"] and info["device"].startswith(("cpu", "cuda"))
     assert "builtin" in info["body_engines"] and info["torch"].startswith("2.")
+
+
+@pytest.mark.parametrize("command", [
+    ["train-face", "--out", "{tmp}/face.pt"],
+    ["train-body", "--out", "{tmp}/body.pt"],
+    ["personalize", "--audio", "{tmp}/a.wav", "--reference", "{tmp}/r.csv", "-o", "{tmp}/s.orstyle"],
+])
+def test_training_commands_follow_the_one_device_rule(command, tmp_path, capsys):
+    """train-face, train-body and personalize resolve --device with engines/device.py like generate does:
+    CUDA asked for on a machine without it is one line and exit 2, before any data is read."""
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("checks the answer of a machine without CUDA")
+    code = main([part.format(tmp=tmp_path) for part in command] + ["--device", "cuda"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "no CUDA GPU is available" in err[0], err

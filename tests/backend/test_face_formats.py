@@ -8,13 +8,13 @@ import csv
 import numpy as np
 import pytest
 
-from backend.analysis import BILABIALS
-from backend.cli import main
-from backend.formats.face_formats import (OCULUS_VISEMES, VRM_EXPRESSIONS, arkit_to_oculus, arkit_to_vrm,
-                                          face_curves)
+from backend.app.cli import main
+from backend.formats.face_formats import arkit_to_oculus, arkit_to_vrm, face_curves
 from backend.metrics.face import phone_frames
 from backend.options import GenerateOptions
 from backend.pipeline import generate, write_generation
+from backend.vocabulary.face import OCULUS_VISEMES, VRM_EXPRESSIONS
+from backend.vocabulary.phonemes import BILABIALS
 
 from ..engines.test_builtin_face import face, random_speech
 
@@ -88,7 +88,7 @@ def test_generation_writes_face_format_csv(real_speech, tmp_path, face_format):
     gen, options = real_speech
     options = GenerateOptions(**{**options.__dict__, "face_format": face_format}).validated()
     summary = write_generation(gen, tmp_path, options)
-    path = summary["takes"][0]["face_format_csv"]
+    path = summary.takes[0].face_format_csv
     assert path.endswith(f"face_{face_format}.csv")
     rows = list(csv.reader(open(path, encoding="utf-8")))
     names = OCULUS_VISEMES if face_format == "oculus" else VRM_EXPRESSIONS

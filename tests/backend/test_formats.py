@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 
 from backend.errors import UserError
-from backend.formats.arkit import ARKIT_NAMES
 from backend.formats.bvh import write_bvh
 from backend.formats.livelink_csv import HEADER, read_livelink_csv, write_livelink_csv
 from backend.formats.motion_npz import read_motion_npz, write_motion_npz
-from backend.formats.smplx_joints import JOINT_NAMES, PARENTS
 from backend.motion.kinematics import forward_kinematics
 from backend.motion.rotations import euler_to_matrix
+from backend.vocabulary.face import ARKIT_NAMES
+from backend.vocabulary.skeleton import JOINT_NAMES, PARENTS
 
 
 def random_motion(t=40, seed=0):

@@ -19,7 +19,7 @@ PEAK_LIMIT_MB = 1536
 
 CHILD = r"""
 import json, resource, sys
-from backend.cli import main
+from backend.app.cli import main
 code = main(sys.argv[1:])
 print(json.dumps({"code": code, "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """

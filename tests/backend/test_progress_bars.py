@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.batch_ray import RaySettings, connect
+from backend.app.batch_ray import RaySettings, connect
 from backend.errors import UserError
 from backend.progress import BatchProgress, GenerateProgress
 

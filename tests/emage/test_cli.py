@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from backend.cli import main
+from backend.app.cli import main
 
 from .conftest import ATOL_FACE_TRANS, ATOL_ROTATION, GOLDEN, golden_folder_with
 

@@ -63,7 +63,7 @@ def test_prompts_enter_as_masks():
 def test_generate_with_prompts_and_flame_face(tmp_path, lj_clip):
     """The pipeline: prompts reach the network as masks and are exact in the output; motion.npz carries
     EMAGE's FLAME expressions; --flame-to-arkit drives the curves it maps."""
-    from backend.formats.arkit import ARKIT_INDEX
+    from backend.vocabulary.face import ARKIT_INDEX
     from backend.formats.motion_npz import read_motion_npz
     from backend.options import GenerateOptions
     from backend.pipeline import run_generate
@@ -81,8 +81,8 @@ def test_generate_with_prompts_and_flame_face(tmp_path, lj_clip):
     opts = GenerateOptions(engine="emage", checkpoint=str(GOLDEN / "weights"), recognizer="phones",
                            prompts=str(prompts), flame_to_arkit=str(tmp_path / "m.npy"))
     summary = run_generate(lj_clip, tmp_path / "out", opts)
-    m = read_motion_npz(summary["takes"][0]["motion"])
-    assert m.n_frames == summary["frames"]
+    m = read_motion_npz(summary.takes[0].motion)
+    assert m.n_frames == summary.frames
     np.testing.assert_allclose(m.poses[40, 19], pose[0, 19], atol=1e-5)
     assert m.expressions.std() > 1e-3
     np.testing.assert_allclose(m.arkit[:, ARKIT_INDEX["mouthSmileLeft"]], np.clip(m.expressions[:, 0], 0, 1),

@@ -9,15 +9,15 @@ import soundfile as sf
 
 from backend.audio import analyze_speech, load_audio
 from backend.engines.builtin.body import generate_body
-from backend.formats.smplx_joints import JOINT_INDEX as J, UPPER_JOINTS
 from backend.motion.dynamics import (default_limits, default_speed_limits, enforce_dynamics, swing_twist,
                                      twist_angle, twist_jumps)
 from backend.motion.kinematics import forward_kinematics, local_angular_speed
 from backend.motion.rotations import axis_angle_to_quat, quat_multiply
-from backend.options import EMOTIONS
 from backend.prompts import Prompts, apply_prompts
+from backend.vocabulary.choices import EMOTIONS
+from backend.vocabulary.rates import MOTION_FPS as FPS
+from backend.vocabulary.skeleton import JOINT_INDEX as J, UPPER_JOINTS
 
-FPS = 30
 SEEDS = range(8)
 # joint → (median, p99, max) rad/s, docs/metrics.md
 REAL = {3: (0.17, 0.85, 1.8), 6: (0.16, 0.57, 1.0), 9: (0.09, 0.40, 1.5), 12: (0.27, 0.95, 1.8),

@@ -15,14 +15,14 @@ from backend.engines.builtin.body import (BodyParams, arm_ik, emotion_style, gen
 from backend.engines.builtin.gestures import GESTURES, READY_POSE, REST_POSES
 from backend.errors import Cancelled
 from backend.formats.hand_pose import HAND_SHAPES, MEAN_RELAXED_HAND, hand_shape, to_flat_hand
-from backend.formats.smplx_joints import JOINT_INDEX as J, PELVIS_REST_HEIGHT, UPPER_JOINTS
 from backend.metrics.body import (beat_consistency, foot_sliding, jitter, root_drift_per_minute,
                                   upper_body_angular_speed)
 from backend.motion.kinematics import forward_kinematics
 from backend.motion.rotations import quat_to_axis_angle
 from backend.progress import JobControl
+from backend.vocabulary.rates import MOTION_FPS as FPS
+from backend.vocabulary.skeleton import JOINT_INDEX as J, PELVIS_REST_HEIGHT, UPPER_JOINTS
 
-FPS = 30
 WRISTS = (J["left_wrist"], J["right_wrist"])
 
 
@@ -176,7 +176,7 @@ def test_vocabulary_is_data_with_at_least_twelve_kinds():
     assert any(g.two_handed for g in GESTURES) and any(not g.two_handed for g in GESTURES)
     for g in GESTURES:
         assert g.prep.shape in HAND_SHAPES and g.stroke.shape in HAND_SHAPES
-        assert g.stroke_s > 0 and g.hold_s > 0 and min(g.weights) >= 0
+        assert g.stroke_s > 0 and g.hold_s > 0 and min(g.weights.values()) >= 0
     with pytest.raises(ValueError):
         plan_gestures(synthetic_analysis(3.0), emotion_style("neutral", 0.5), "neutral", 0.5,
                       np.random.default_rng(0), BodyParams(vocabulary=("moonwalk",)))

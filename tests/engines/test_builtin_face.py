@@ -10,14 +10,15 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from backend.analysis import BILABIALS, VOWELS, Phone, SpeechAnalysis
+from backend.analysis import Phone, SpeechAnalysis
 from backend.engines.builtin.face import FaceParams, generate_face
 from backend.errors import Cancelled
-from backend.formats.arkit import ARKIT_INDEX, ARKIT_NAMES, lip_aperture
 from backend.metrics.face import bilabial_closure_rate, blink_rate, jitter, mean_aperture, phone_frames
 from backend.progress import JobControl
+from backend.vocabulary.face import ARKIT_INDEX, ARKIT_NAMES, lip_aperture
+from backend.vocabulary.phonemes import BILABIALS, VOWELS
+from backend.vocabulary.rates import MOTION_FPS as FPS
 
-FPS = 30
 OPEN_VOWELS = ("AA", "AE", "AH", "AO", "AW", "AY")
 MOUTH = [i for i, n in enumerate(ARKIT_NAMES) if n.startswith(("jaw", "mouth", "tongue"))]
 EYE_LOOK = [i for i, n in enumerate(ARKIT_NAMES) if n.startswith("eyeLook")]

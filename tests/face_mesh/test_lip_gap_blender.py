@@ -22,6 +22,7 @@ bpy = pytest.importorskip("bpy")
 from backend.formats.motion_npz import write_motion_npz  # noqa: E402
 from backend.options import GenerateOptions  # noqa: E402
 from backend.pipeline import generate  # noqa: E402
+from backend.vocabulary.rates import MOTION_FPS as FPS  # noqa: E402
 from rigs.blender.build_character import build_default_character  # noqa: E402
 from rigs.blender.face_probe import lip_gaps_at_frames  # noqa: E402
 from rigs.character_asset import load_default_character  # noqa: E402
@@ -31,14 +32,13 @@ pytestmark = pytest.mark.blender
 
 REPO = Path(__file__).resolve().parents[2]
 CLIPS = tuple(f"LJ001-{i:04d}" for i in range(1, 9))
-FPS = 30
 BILABIALS = ("P", "B", "M")
 OPEN_VOWELS = ("AA", "AE", "AH", "AO")
 PACKAGE = "orator_face_mesh_checkout"
 
 
 def _addon_module(name: str):
-    """A submodule of this checkout imported as the add-on package (operators use relative imports)."""
+    """A submodule of this checkout imported as the add-on package (its modules use relative imports)."""
     if PACKAGE not in sys.modules:
         holder = Path(tempfile.mkdtemp(prefix="orator_face_mesh_"))
         (holder / PACKAGE).symlink_to(REPO, target_is_directory=True)
@@ -86,7 +86,7 @@ def keyed(shared_dir, lj_transcripts, tmp_path_factory):
         assert len(poses) == offset
         paths.append(str(write_motion_npz(tmp / f"{key}.npz", poses, trans, arkit)))
 
-    apply_take = _addon_module("operators.apply_take")
+    apply_take = _addon_module("addon.apply_take")
     bpy.ops.wm.read_factory_settings(use_empty=True)
     scene = bpy.context.scene
     scene.render.fps, scene.render.fps_base = FPS, 1.0
@@ -126,7 +126,7 @@ def test_the_jaw_bone_is_not_keyed_on_top_of_the_jaw_open_key(keyed):
 
 
 def _body_fcurves(apply_take, arm, action):
-    writer = sys.modules[f"{PACKAGE}.operators.keyframe_writer"]
+    writer = sys.modules[f"{PACKAGE}.addon.keyframe_writer"]
     if not writer.SLOTTED_ACTIONS:
         return list(action.fcurves)
     from bpy_extras.anim_utils import action_get_channelbag_for_slot
@@ -161,7 +161,7 @@ def test_neutral_mouth_is_closed(keyed):
 
 def _short_take(tmp_path) -> str:
     """One second of motion whose jawOpen curve (and so its SMPL-X jaw joint) opens and closes."""
-    from backend.formats.arkit import ARKIT_INDEX
+    from backend.vocabulary.face import ARKIT_INDEX
     from backend.pipeline import assemble_performance
 
     arkit = np.zeros((30, 52), np.float32)
@@ -176,7 +176,7 @@ def _short_take(tmp_path) -> str:
     ("no_jaw_open", True),        # ARKit keys but no jawOpen: the jaw bone opens the mouth
 ])
 def test_one_mouth_mechanism_per_rig(tmp_path, keys, jaw_keyed):
-    apply_take = _addon_module("operators.apply_take")
+    apply_take = _addon_module("addon.apply_take")
     bpy.ops.wm.read_factory_settings(use_empty=True)
     arm, mesh = build_default_character(bpy.context)
     blocks = mesh.data.shape_keys.key_blocks

@@ -4,17 +4,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rigs._backend import arkit
+from rigs._backend import face_vocabulary
 from rigs.character_asset import load_default_character
 from rigs.mouth import (JAW_BONE, SHAPE_KEYS, keyed_bone_mask, lip_gap, lip_midline_ids,
                         mouth_mechanism_for_keys)
 
 
 @pytest.mark.parametrize("names, mechanism", [
-    (arkit.ARKIT_NAMES, SHAPE_KEYS),                                   # Ready Player Me / default character
-    ([f"blendShape1.{n}" for n in arkit.ARKIT_NAMES], SHAPE_KEYS),     # namespaced aliases
+    (face_vocabulary.ARKIT_NAMES, SHAPE_KEYS),                         # Ready Player Me / default character
+    ([f"blendShape1.{n}" for n in face_vocabulary.ARKIT_NAMES], SHAPE_KEYS),  # namespaced aliases
     (["jaw_open", "eye_blink_L"], SHAPE_KEYS),                         # snake_case aliases
-    ([n for n in arkit.ARKIT_NAMES if n != "jawOpen"], JAW_BONE),      # ARKit keys without a jaw key
+    ([n for n in face_vocabulary.ARKIT_NAMES if n != "jawOpen"], JAW_BONE),  # ARKit keys without a jaw key
     ([f"Exp{i:03d}" for i in range(10)], JAW_BONE),                    # FLAME/SMPL-X expressions
     ([], JAW_BONE),
 ])

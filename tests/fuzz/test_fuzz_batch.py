@@ -1,12 +1,12 @@
 """Batch output names and reruns (issue 19, item 6): no input's result overwrites another's, no rerun skips silently."""
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import soundfile as sf
 
-from backend.batch import output_folders, run_batch
+from backend.app.batch import output_folders, run_batch
+from backend.summary import GenerationSummary
 from backend.options import GenerateOptions
 
 
@@ -26,11 +26,11 @@ def test_reruns_with_other_options_are_redone(tmp_path):
     sf.write(str(src / "a.flac"), x[::-1].copy(), 16000)
     options = GenerateOptions(language="other")
     first = run_batch(src, tmp_path / "o", options, workers=1)
-    assert (first["done"], first["skipped"], first["failed"]) == (2, 0, 0), first
-    summaries = {json.loads((tmp_path / "o" / n / "summary.json").read_text())["audio"] for n in ("a.wav", "a.flac")}
+    assert (first.done, first.skipped, first.failed) == (2, 0, 0), first
+    summaries = {GenerationSummary.read(tmp_path / "o" / n).audio for n in ("a.wav", "a.flac")}
     assert summaries == {str(src / "a.wav"), str(src / "a.flac")}
     again = run_batch(src, tmp_path / "o", options, workers=1)
-    assert (again["done"], again["skipped"]) == (0, 2)
+    assert (again.done, again.skipped) == (0, 2)
     other = run_batch(src, tmp_path / "o", GenerateOptions(language="other", seed=5), workers=1)
-    assert (other["done"], other["redone"], other["skipped"]) == (2, 2, 0), other
-    assert json.loads((tmp_path / "o" / "a.wav" / "summary.json").read_text())["seed"] == 5
+    assert (other.done, other.redone, other.skipped) == (2, 2, 0), other
+    assert GenerationSummary.read(tmp_path / "o" / "a.wav").seed == 5

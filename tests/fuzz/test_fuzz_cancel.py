@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from backend.client import WorkerClient
+from backend.ipc.client import WorkerClient
+from backend.ipc.protocol import ByeEvent, DoneEvent, ErrorEvent, PingRequest, PongEvent, ProgressEvent, ShutdownRequest
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +39,14 @@ class Pinger:
         while not self.stop.wait(0.1):
             n += 1
             self.sent[f"ping-{n}"] = (time.monotonic(), self.stage)
-            self.client.send({"type": "ping", "id": f"ping-{n}"})
+            self.client.send(PingRequest(f"ping-{n}"))
 
-    def seen(self, event: dict) -> None:
-        if event.get("event") == "pong" and event["id"] in self.sent:
-            sent, stage = self.sent.pop(event["id"])
+    def seen(self, event) -> None:
+        if isinstance(event, PongEvent) and event.id in self.sent:
+            sent, stage = self.sent.pop(event.id)
             self.latencies.append((stage, time.monotonic() - sent))
-        elif event.get("event") == "progress":
-            self.stage = event["stage"]
+        elif isinstance(event, ProgressEvent):
+            self.stage = event.stage
 
 
 def run_until(client, pinger, predicate, timeout):
@@ -67,16 +68,16 @@ def test_pings_answered_at_every_stage_and_cancel(worker, speech60, tmp_path):
                   ("recognising words", "en"), ("take 1: body", "other")]
         for n, (stage, language) in enumerate(stages):
             job = worker.submit(str(speech60), str(tmp_path / f"c{n}"), {"language": language})
-            run_until(worker, pinger, lambda e: e.get("id") == job and e.get("stage") == stage, 90)
+            run_until(worker, pinger, lambda e: e.id == job and getattr(e, "stage", None) == stage, 90)
             sent = time.monotonic()
             worker.cancel(job)
-            end = run_until(worker, pinger, lambda e: e.get("id") == job and e["event"] in ("error", "done"), 10)
+            end = run_until(worker, pinger, lambda e: e.id == job and isinstance(e, (ErrorEvent, DoneEvent)), 10)
             cancel_latency[stage] = time.monotonic() - sent  # printed, not asserted
-            assert end["event"] == "error" and end["kind"] == "cancelled", end
+            assert isinstance(end, ErrorEvent) and end.kind == "cancelled", end
             assert not (tmp_path / f"c{n}" / "summary.json").exists()
         job = worker.submit(str(speech60), str(tmp_path / "full"), {"language": "other"})  # recognition was pinged above
-        done = run_until(worker, pinger, lambda e: e.get("id") == job and e["event"] in ("error", "done"), 300)
-        assert done["event"] == "done", done
+        done = run_until(worker, pinger, lambda e: e.id == job and isinstance(e, (ErrorEvent, DoneEvent)), 300)
+        assert isinstance(done, DoneEvent), done
     finally:
         pinger.stop.set()
         pinger.thread.join()
@@ -91,12 +92,12 @@ def test_pings_answered_at_every_stage_and_cancel(worker, speech60, tmp_path):
 def test_a_queued_job_is_cancelled_at_once(worker, speech60, tmp_path):
     first = worker.submit(str(speech60), str(tmp_path / "a"), {"language": "en"})
     second = worker.submit(str(speech60), str(tmp_path / "b"), {"language": "en"})
-    worker.wait_for(lambda e: e.get("id") == first and e["event"] == "progress", 60)
+    worker.wait_for(lambda e: e.id == first and isinstance(e, ProgressEvent), 60)
     worker.cancel(second)
-    event = worker.wait_for(lambda e: e.get("id") == second, 5)
-    assert event["event"] == "error" and event["kind"] == "cancelled"
+    event = worker.wait_for(lambda e: e.id == second, 5)
+    assert isinstance(event, ErrorEvent) and event.kind == "cancelled"
     worker.cancel(first)
-    assert worker.wait_for(lambda e: e.get("id") == first and e["event"] == "error", 5)["kind"] == "cancelled"
+    assert worker.wait_for(lambda e: e.id == first and isinstance(e, ErrorEvent), 5).kind == "cancelled"
 
 
 @pytest.mark.parametrize("how", ["shutdown", "eof"])
@@ -104,13 +105,13 @@ def test_shutdown_during_a_job_cancels_it_and_says_bye(speech60, tmp_path, how):
     client = WorkerClient()
     client.start(timeout=60)
     job = client.submit(str(speech60), str(tmp_path / "o"), {"language": "en"})
-    client.wait_for(lambda e: e.get("id") == job and e.get("stage") == "prosody", 60)
+    client.wait_for(lambda e: e.id == job and getattr(e, "stage", None) == "prosody", 60)
     if how == "shutdown":
-        client.send({"type": "shutdown"})
+        client.send(ShutdownRequest())
     else:
         client.proc.stdin.close()
     seen = []
-    client.wait_for(lambda e: seen.append(e) or e["event"] == "bye", 5)
+    client.wait_for(lambda e: seen.append(e) or isinstance(e, ByeEvent), 5)
     client.proc.wait(5)
-    assert any(e.get("id") == job and e.get("kind") == "cancelled" for e in seen)
+    assert any(isinstance(e, ErrorEvent) and e.id == job and e.kind == "cancelled" for e in seen)
     assert client.proc.returncode == 0

@@ -13,10 +13,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from backend.cli import main
+from backend.app.cli import main
 from backend.errors import UserError
-
-SR = 16000
+from backend.vocabulary.rates import AUDIO_RATE as SR
 
 
 def tone(seconds=1.0, rate=SR, peak=0.3):
@@ -273,7 +272,7 @@ def test_rerunning_generate_replaces_the_whole_previous_result(tmp_path, clip):
     (out / "notes.txt").write_text("mine")
     summary = run_generate(clip, out, GenerateOptions(takes=1, language="other"))
     assert sorted(p.name for p in out.iterdir()) == ["face_arkit.csv", "motion.npz", "notes.txt", "summary.json"]
-    assert len(summary["takes"]) == 1 and summary["output_dir"] == str(out)
+    assert len(summary.takes) == 1 and summary.output_dir == str(out)
     mode = (out / "motion.npz").stat().st_mode & 0o777
     umask = os.umask(0)
     os.umask(umask)

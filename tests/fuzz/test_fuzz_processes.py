@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.client import WorkerClient
+from backend.ipc.client import WorkerClient
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -93,7 +93,7 @@ def test_a_killed_worker_takes_its_job_process_and_decoder_along(speech60, tmp_p
     client = WorkerClient()
     client.start(timeout=60)
     job = client.submit(str(speech60), str(tmp_path / "o"), {"language": "en"})
-    client.wait_for(lambda e: e.get("id") == job and e.get("stage") == "recognising words", 90)
+    client.wait_for(lambda e: e.id == job and getattr(e, "stage", None) == "recognising words", 90)
     kids = wait_for_children(client.proc.pid, 2)  # the job process and its forked decoder
     client.kill()
     assert wait_gone(kids, 5.0) == set()

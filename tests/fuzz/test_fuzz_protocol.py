@@ -5,9 +5,10 @@ import json
 
 import pytest
 
-from backend.client import WorkerClient
+from backend.ipc.client import WorkerClient
 from backend.errors import UserError
-from backend.protocol import MAX_LINE_BYTES, ProtocolError, check_option_types, parse_request
+from backend.ipc.protocol import (MAX_LINE_BYTES, ErrorEvent, PingRequest, PongEvent, ProtocolError, check_option_types,
+                                  parse_request)
 
 HOSTILE_LINES = [
     b"[" * 2000 + b"]" * 2000,                                      # RecursionError in json
@@ -74,15 +75,16 @@ def test_the_worker_survives_every_hostile_line(tmp_path):
             client.proc.stdin.write(json.dumps({"type": "generate", "id": f"bad-{n}", "audio": str(tmp_path / "a.wav"),
                                                 "output_dir": str(tmp_path / "o"), "options": options}) + "\n")
         client.proc.stdin.flush()
-        client.send({"type": "ping", "id": "alive"})
+        client.send(PingRequest("alive"))
         seen = []
-        client.wait_for(lambda e: seen.append(e) or e.get("event") == "pong", 20)
-        protocol = [e for e in seen if e.get("kind") == "protocol"]
-        user = {e["id"]: e for e in seen if e.get("kind") == "user"}
-        assert len(protocol) == len(HOSTILE_LINES) + 1, "\n".join(e["message"][:80] for e in protocol)
+        client.wait_for(lambda e: seen.append(e) or isinstance(e, PongEvent), 20)
+        errors = [e for e in seen if isinstance(e, ErrorEvent)]
+        protocol = [e for e in errors if e.kind == "protocol"]
+        user = {e.id: e for e in errors if e.kind == "user"}
+        assert len(protocol) == len(HOSTILE_LINES) + 1, "\n".join(e.message[:80] for e in protocol)
         assert len(user) == len(BAD_OPTIONS)
         for n, (_, name) in enumerate(BAD_OPTIONS):
-            assert name in user[f"bad-{n}"]["message"] and "\n" not in user[f"bad-{n}"]["message"]
+            assert name in user[f"bad-{n}"].message and "\n" not in user[f"bad-{n}"].message
         assert client.alive()
     finally:
         client.stop()

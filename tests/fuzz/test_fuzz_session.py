@@ -12,13 +12,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def worker_session_module():
-    """operators/worker_session.py imported as the add-on package would (it uses relative imports, no bpy)."""
-    for name, folder in (("orator_pkg", ROOT), ("orator_pkg.operators", ROOT / "operators")):
+    """addon/worker_session.py imported as the add-on package would (it uses relative imports, no bpy)."""
+    for name, folder in (("orator_pkg", ROOT), ("orator_pkg.addon", ROOT / "addon")):
         if name not in sys.modules:
             pkg = types.ModuleType(name)
             pkg.__path__ = [str(folder)]
             sys.modules[name] = pkg
-    return importlib.import_module("orator_pkg.operators.worker_session")
+    return importlib.import_module("orator_pkg.addon.worker_session")
 
 
 def test_cancel_then_delete_leaves_no_folder(speech60, tmp_path):

@@ -6,7 +6,9 @@ import pytest
 import torch
 
 from backend.engines.neural_body.config import tiny
-from backend.engines.neural_body.data import build_windows, read_beat2_folder, write_builtin_dataset
+from backend.engines.neural_body.beat2 import read_beat2_folder
+from backend.engines.neural_body.builtin_dataset import write_builtin_dataset
+from backend.engines.neural_body.windows import build_windows
 from backend.engines.neural_body.train import TrainSchedule, train_body
 
 TINY_SCHEDULE = TrainSchedule(vq_steps=120, transformer_steps=80, batch=8, warmup=10, vq_lr=3e-3,

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import torch
 
-from backend.cli import main
+from backend.app.cli import main
 from backend.engines.neural_body.infer import DEFAULT_CHECKPOINT
 from backend.formats.motion_npz import read_motion_npz
 

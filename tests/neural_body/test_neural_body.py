@@ -8,13 +8,13 @@ import pytest
 import torch
 
 from backend.audio.io import load_audio
-from backend.engines.neural_body.data import PART_JOINTS
+from backend.engines.neural_body.features import PART_JOINTS
 from backend.engines.neural_body.config import tiny
 from backend.engines.neural_body.infer import JOIN_FRAMES, KnownMotion, continue_from_seeds, generate_motion
 from backend.engines.neural_body.train import TrainSchedule, part_joint_positions, train_body
 from backend.engines.neural_body.model import load_checkpoint, save_checkpoint
 from backend.motion.kinematics import local_angular_speed
-from backend.formats.smplx_joints import UPPER_JOINTS
+from backend.vocabulary.skeleton import UPPER_JOINTS
 
 
 def _losses(lines: list[str], stage: str, term: str = "loss") -> list[float]:
@@ -102,7 +102,8 @@ def test_join_continues_position_and_velocity():
 
 
 def test_training_does_not_depend_on_global_rng(beat2_dir, tmp_path):
-    from backend.engines.neural_body.data import build_windows, read_beat2_folder
+    from backend.engines.neural_body.beat2 import read_beat2_folder
+    from backend.engines.neural_body.windows import build_windows
     windows = build_windows(read_beat2_folder(beat2_dir), tiny())
     short = TrainSchedule(vq_steps=2, transformer_steps=2, batch=2, warmup=1, log_every=1, save_every=10_000)
     weights = []

@@ -10,18 +10,18 @@ import soundfile as sf
 import torch
 
 from backend.analysis import Phone
-from backend.cli import main
+from backend.app.cli import main
 from backend.errors import UserError
-from backend.formats.arkit import ARKIT_INDEX, lip_aperture
 from backend.formats.livelink_csv import write_livelink_csv
 from backend.engines.neural_face.channels import SPEECH_CHANNELS, SPEECH_INDEX
 from backend.engines.neural_face.data import english_clip, lip_contact_weights
-from backend.engines.neural_face.engine import SHIPPED_CHECKPOINT, NeuralFaceGenerator, compose_face
+from backend.engines.neural_face.engine import SHIPPED_CHECKPOINT, NeuralFaceEngine, compose_face
 from backend.engines.neural_face.model import FaceModelConfig, NeuralFaceModel, load_checkpoint, save_checkpoint
 from backend.engines.neural_face.personalize import (FaceStyle, PersonalizeParams, fit_style, load_style,
                                                      matched_reference, read_reference_curves, save_style)
 from backend.engines.neural_face.training import TrainParams, face_losses, train_face
 from backend.metrics.face import bilabial_closure_rate, jitter
+from backend.vocabulary.face import ARKIT_INDEX, lip_aperture
 
 TINY = FaceModelConfig(d_model=16, n_heads=4, ff_dim=32, encoder_channels=32, encoder_kernel=5,
                        attention_window=20, n_styles=1, hidden=32, decoder_layers=2)
@@ -249,21 +249,21 @@ def test_compose_keeps_built_in_layers_and_seals_bilabials():
 
 @pytest.fixture(scope="module")
 def shipped():
-    return NeuralFaceGenerator(SHIPPED_CHECKPOINT)
+    return NeuralFaceEngine(SHIPPED_CHECKPOINT)
 
 
 @pytest.mark.slow  # forced alignment + the shipped model over a clip (21 s)
 def test_shipped_checkpoint_generates_lip_synced_curves_for_real_speech(shipped, lj_clip, lj_transcripts):
     from backend.audio.analyze import analyze_speech
     from backend.audio.io import load_audio
-    from backend.engines.neural_face.engine import generate_neural_face
+    from backend.engines.interface import EngineRequest
 
     assert SHIPPED_CHECKPOINT.stat().st_size < 5_000_000
     torch.load(SHIPPED_CHECKPOINT, weights_only=True)
     audio = load_audio(lj_clip)
     analysis = analyze_speech(audio, lj_transcripts["LJ001-0001"], "en")
     analysis.samples = audio.samples
-    face = generate_neural_face(shipped, analysis, "neutral", 0.5, np.random.default_rng(0))
+    face = shipped.generate_face(EngineRequest(analysis, "neutral", 0.5, np.random.default_rng(0))).arkit
     assert face.shape == (analysis.n_frames, 52) and np.all(np.isfinite(face))
     assert face.min() >= 0.0 and face.max() <= 1.0
     assert bilabial_closure_rate(face, analysis.phones) >= 0.95

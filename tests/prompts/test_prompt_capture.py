@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backend.formats import smplx_joints
 from backend.motion import rotations
+from backend.vocabulary import skeleton
 from rigs.prompt_capture import PART_JOINTS, bone_joint_mask, part_joint_mask, rig_pose_to_smplx
 from rigs.retarget import retarget_smplx_to_rig
 from rigs.skeletons import detect_skeleton
@@ -18,7 +18,7 @@ _spec = importlib.util.spec_from_file_location(
 retarget_rigs = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(retarget_rigs)  # the test rigs of every family the retarget tests use
 RIGS = retarget_rigs.all_test_rigs()
-J = smplx_joints.JOINT_INDEX
+J = skeleton.JOINT_INDEX
 FACE_DRIVEN = [J["jaw"], J["left_eye_smplhf"], J["right_eye_smplhf"]]
 
 
@@ -40,7 +40,7 @@ def test_capture_then_retarget_gives_the_rig_pose_back(rig_name):
     rig = RIGS[rig_name]
     mapping = detect_skeleton(rig.bone_names, rig.parents, rig.name)
     rng = np.random.default_rng(11)
-    trans = np.tile([0.0, smplx_joints.PELVIS_REST_HEIGHT, 0.0], (6, 1))
+    trans = np.tile([0.0, skeleton.PELVIS_REST_HEIGHT, 0.0], (6, 1))
     posed = retarget_smplx_to_rig(random_smplx_poses(rng), trans, rig, mapping)
     captured = rig_pose_to_smplx(rig, mapping, posed.rotations, posed.root_location)
     again = retarget_smplx_to_rig(captured.poses, captured.trans, rig, mapping)
@@ -75,7 +75,7 @@ def test_rest_pose_reads_as_the_standing_rest():
     captured = rig_pose_to_smplx(rig, mapping, q)
     back = retarget_smplx_to_rig(captured.poses[None], captured.trans[None], rig, mapping)
     assert rotation_error(back.rotations[0], q).max() < 1e-3
-    assert abs(captured.trans[1] - smplx_joints.PELVIS_REST_HEIGHT) < 0.02
+    assert abs(captured.trans[1] - skeleton.PELVIS_REST_HEIGHT) < 0.02
     # a root moved 20 cm sideways reads as the SMPL-X root moved about as far
     root = rig.index(mapping.root_bone)
     sideways = back.root_location[0] + rig.rest[root, :3, :3].T @ [0.2, 0, 0]  # location is in the bone's frame

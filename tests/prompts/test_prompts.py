@@ -12,21 +12,22 @@ import soundfile as sf
 
 from backend.audio.analyze import analyze_speech
 from backend.audio.io import load_audio
-from backend.client import WorkerClient
+from backend.ipc.client import WorkerClient
+from backend.ipc.protocol import DoneEvent, ErrorEvent
 from backend.engines.builtin.body import generate_body
 from backend.engines.builtin.face import generate_face
 from backend.errors import UserError
-from backend.formats.arkit import ARKIT_INDEX
 from backend.formats.motion_npz import read_motion_npz
-from backend.formats.smplx_joints import JOINT_INDEX as J
 from backend.metrics.body import beat_consistency
 from backend.motion.kinematics import forward_kinematics, local_angular_speed
 from backend.motion.rotations import axis_angle_to_quat, quat_conjugate, quat_multiply
-from backend.formats.smplx_joints import REST_OFFSETS
 from backend.prompts import (PROMPT_KEYS, Prompts, SpeedPolicy, apply_prompts, read_prompts, spans,
                              write_prompts)
+from backend.vocabulary.face import ARKIT_INDEX
+from backend.vocabulary.rates import MOTION_FPS as FPS
+from backend.vocabulary.skeleton import JOINT_INDEX as J
+from backend.vocabulary.skeleton import REST_OFFSETS
 
-FPS = 30
 ARMS = [J[n] for n in ("left_shoulder", "right_shoulder", "left_elbow", "right_elbow")]
 LEGS = [J[n] for n in ("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")]
 HEAD = J["head"]
@@ -294,13 +295,13 @@ def test_worker_job_with_prompts(tmp_path, lj_clip, take):
     client.start(timeout=60)
     try:
         job = client.submit(str(lj_clip), str(tmp_path / "out"), {"seed": 3, "prompts": str(path)})
-        done = client.wait_for(lambda e: e.get("id") == job and e["event"] in ("done", "error"), 120)
-        assert done["event"] == "done", done
-        motion = read_motion_npz(done["result"]["takes"][0]["motion"])
+        done = client.wait_for(lambda e: e.id == job and isinstance(e, (DoneEvent, ErrorEvent)), 120)
+        assert isinstance(done, DoneEvent), done
+        motion = read_motion_npz(done.result.takes[0].motion)
         d = prompts.dense(motion.n_frames)
         assert geodesic(motion.poses.reshape(-1, 55, 3)[d.pose_mask], d.poses[d.pose_mask]).max() < 1e-3
         job = client.submit(str(lj_clip), str(tmp_path / "o2"), {"prompts": str(tmp_path / "missing.npz")})
-        err = client.wait_for(lambda e: e.get("id") == job and e["event"] in ("done", "error"), 60)
-        assert err["event"] == "error" and err["kind"] == "user" and "prompts file not found" in err["message"]
+        err = client.wait_for(lambda e: e.id == job and isinstance(e, (DoneEvent, ErrorEvent)), 60)
+        assert isinstance(err, ErrorEvent) and err.kind == "user" and "prompts file not found" in err.message
     finally:
         client.stop()

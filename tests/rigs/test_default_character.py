@@ -6,7 +6,7 @@ import importlib.util
 import numpy as np
 import pytest
 
-from rigs._backend import arkit
+from rigs._backend import face_vocabulary
 from rigs.character_asset import DEFAULT_CHARACTER_PATH, load_default_character
 
 CORE_BONES = ("Root", "pelvis", "spine_01", "spine_02", "spine_03", "neck_01", "head",
@@ -139,7 +139,7 @@ def test_standing_on_the_floor_facing_minus_y(char):
 
 
 def test_arkit_targets_exact_names_nonzero_and_local(char):
-    assert tuple(char.shape_targets) == arkit.ARKIT_NAMES
+    assert tuple(char.shape_targets) == face_vocabulary.ARKIT_NAMES
     for name, (ids, offs) in char.shape_targets.items():
         assert len(ids) > 0 and np.abs(offs).max() > 1e-3, name
         assert (np.diff(ids) > 0).all(), name

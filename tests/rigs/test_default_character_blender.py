@@ -8,7 +8,7 @@ import pytest
 
 bpy = pytest.importorskip("bpy")
 
-from rigs._backend import arkit  # noqa: E402
+from rigs._backend import face_vocabulary  # noqa: E402
 from rigs.blender.build_character import build_default_character  # noqa: E402
 from rigs.blender.render import (read_png, render_contact_sheet,  # noqa: E402
                                  render_still)
@@ -72,7 +72,7 @@ def test_vertex_group_weights_match_asset(built):
 def test_shape_key_names_exact_and_neutral(built):
     _, mesh = built
     blocks = mesh.data.shape_keys.key_blocks
-    assert [k.name for k in blocks] == ["Basis", *arkit.ARKIT_NAMES]
+    assert [k.name for k in blocks] == ["Basis", *face_vocabulary.ARKIT_NAMES]
     assert all(k.value == 0.0 for k in blocks[1:])
     np.testing.assert_allclose(evaluated_coords(mesh), load_default_character().vertices,
                                atol=1e-5)

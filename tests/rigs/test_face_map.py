@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backend.formats.arkit import ARKIT_INDEX, ARKIT_NAMES
+from backend.vocabulary.face import ARKIT_INDEX, ARKIT_NAMES
 from rigs.face_map import (canonical_shape_key, match_arkit_shape_keys, match_expression_keys,
                            shape_key_values)
 

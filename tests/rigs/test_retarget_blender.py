@@ -7,8 +7,8 @@ import pytest
 
 bpy = pytest.importorskip("bpy")
 
-from backend.formats import smplx_joints  # noqa: E402
 from backend.formats.motion_npz import read_motion_npz, write_motion_npz  # noqa: E402
+from backend.vocabulary import skeleton  # noqa: E402
 from rigs.blender.pose import apply_pose, apply_shape_key_frame, describe_armature  # noqa: E402
 from rigs.blender.smplx_rig import build_flame_head, build_smplx_rig  # noqa: E402
 from rigs.face_map import match_expression_keys  # noqa: E402
@@ -94,9 +94,9 @@ def smplx_model(tmp_path_factory):
 def test_smplx_rig_mesh_bones_and_keys(smplx_model):
     arm, mesh = build_smplx_rig(bpy.context, smplx_model, "SMPLX", num_betas=10, num_expressions=100)
     assert len(mesh.data.vertices) == 10475
-    assert sorted(b.name for b in arm.data.bones) == sorted(smplx_joints.JOINT_NAMES)
+    assert sorted(b.name for b in arm.data.bones) == sorted(skeleton.JOINT_NAMES)
     assert all(b.use_deform for b in arm.data.bones)
-    assert {g.name for g in mesh.vertex_groups} == set(smplx_joints.JOINT_NAMES)
+    assert {g.name for g in mesh.vertex_groups} == set(skeleton.JOINT_NAMES)
     keys = mesh.data.shape_keys.key_blocks
     names = [k.name for k in keys]
     assert names[0] == "Basis" and names[1:11] == [f"Shape{i:03d}" for i in range(10)]
@@ -109,7 +109,7 @@ def test_smplx_rig_mesh_bones_and_keys(smplx_model):
         np.testing.assert_allclose((co - basis).reshape(-1, 3), dirs @ SMPLX_TO_BLENDER.T, atol=1e-6)
     assert keys["Shape000"].slider_min == -5.0 and keys["Exp000"].slider_max == 3.0
     # heads at J_regressor · v_template in Blender axes
-    heads = np.array([arm.data.bones[n].head_local for n in smplx_joints.JOINT_NAMES])
+    heads = np.array([arm.data.bones[n].head_local for n in skeleton.JOINT_NAMES])
     np.testing.assert_allclose(heads, smplx_model.joints() @ SMPLX_TO_BLENDER.T, atol=1e-5)
 
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from backend.errors import UserError
-from backend.formats import smplx_joints
-from backend.formats.arkit import ARKIT_INDEX
+from backend.vocabulary import skeleton
+from backend.vocabulary.face import ARKIT_INDEX
 from rigs.face_map import face_source, face_weights, match_vrm_keys
 from rigs.rigify import control_drives, is_generated_rig, is_metarig
 from rigs.skeletons import detect_skeleton
@@ -34,9 +34,9 @@ def vrm_humanoid_rig(rng, vrm1_thumbs: bool = True):
                 table[f"{s}_{f}{i}"] = f"{s}{F}{seg}"
         for i, seg in enumerate(thumb, start=1):
             table[f"{s}_thumb{i}"] = f"{s}Thumb{seg}"
-    joints = [j for j in range(55) if smplx_joints.JOINT_NAMES[j] in table]
-    names = [table[smplx_joints.JOINT_NAMES[j]] for j in joints]
-    parents = [table[smplx_joints.JOINT_NAMES[smplx_joints.PARENTS[j]]] if smplx_joints.PARENTS[j] >= 0 else None
+    joints = [j for j in range(55) if skeleton.JOINT_NAMES[j] in table]
+    names = [table[skeleton.JOINT_NAMES[j]] for j in joints]
+    parents = [table[skeleton.JOINT_NAMES[skeleton.PARENTS[j]]] if skeleton.PARENTS[j] >= 0 else None
                for j in joints]
     heads = np.array([p[j] for j in joints])
     tails = np.array([_segment_tail(j, p) for j in joints])
@@ -86,7 +86,7 @@ def test_heads_in_the_wild_are_recognised():
     weights = face_weights("oculus", arkit, None)
     np.testing.assert_array_equal(weights[:, 15 + ARKIT_INDEX["eyeBlinkRight"]], arkit[:, ARKIT_INDEX["eyeBlinkRight"]])
     # a full ARKit head that also has visemes stays on ARKit (richer)
-    from backend.formats.arkit import ARKIT_NAMES
+    from backend.vocabulary.face import ARKIT_NAMES
     assert face_source(["Basis", *ARKIT_NAMES, *OCULUS])[0] == "arkit"
     assert face_source(["Basis", "aa", "ih", "ou", "ee", "oh", "blink", "blinkLeft", "happy"])[0] == "vrm"
     vrm0 = match_vrm_keys(["A", "I", "U", "E", "O", "Blink", "Blink_L", "Blink_R", "Joy", "Sorrow"])

@@ -12,7 +12,7 @@ import pytest
 import scipy.sparse
 
 from backend.errors import UserError
-from backend.formats import smplx_joints
+from backend.vocabulary import skeleton
 from rigs.flame_model import (NUM_VERTICES as FLAME_V, ChumpyArrayStub, load_flame_model, restricted_load,
                               synthetic_flame_arrays)
 from rigs.smplx_model import REQUIRED_KEYS, load_smplx_model, write_synthetic_smplx
@@ -30,11 +30,11 @@ def test_synthetic_smplx_loads(smplx_file):
     assert m.v_template.shape == (10475, 3) and m.faces.shape == (20908, 3)
     assert m.shapedirs.shape == (10475, 3, 300) and m.exprdirs.shape == (10475, 3, 100)
     assert m.posedirs.shape == (10475, 3, 486)
-    assert m.parents == smplx_joints.PARENTS
+    assert m.parents == skeleton.PARENTS
     assert m.hand_mean().shape == (30, 3)
     # joints = J_regressor · v_template; the synthetic body is built around the neutral skeleton
     offsets = m.rest_offsets()
-    assert np.allclose(offsets[1:], np.asarray(smplx_joints.REST_OFFSETS)[1:], atol=0.01)
+    assert np.allclose(offsets[1:], np.asarray(skeleton.REST_OFFSETS)[1:], atol=0.01)
     betas = np.zeros(10)
     betas[0] = 2.0
     assert np.allclose(m.shaped_vertices(betas) - m.v_template, 2.0 * m.shapedirs[:, :, 0])

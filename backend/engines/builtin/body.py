@@ -20,18 +20,18 @@ import numpy as np
 
 from ...analysis import SpeechAnalysis
 from ...formats.hand_pose import hand_shape, mirror_hand
-from ...formats.smplx_joints import JOINT_INDEX, NUM_JOINTS, PELVIS_REST_HEIGHT, REST_OFFSETS
 from ...motion.dynamics import enforce_dynamics
 from ...motion.rotations import (axis_angle_to_quat, quat_multiply, quat_to_axis_angle, quat_to_matrix,
                                  matrix_to_quat)
-from ...options import EMOTIONS
 from ...progress import JobControl
+from ...vocabulary.choices import EMOTIONS
+from ...vocabulary.skeleton import (FACE_JOINTS, JOINT_INDEX, LEFT_HAND, NUM_JOINTS, PELVIS_REST_HEIGHT, REST_OFFSETS,
+                                   RIGHT_HAND)
 from .gestures import (BEHIND_MIN_PAUSE_S, BEHIND_VIA, GESTURES, MAX_COUNT, READY_POSE, REST_POSES, REST_WEIGHTS,
                        GestureKind, HandKey)
 from .idle import (IdleParams, catmull_rom_velocities, idle_layer, interpolate_hermite, interpolate_min_jerk,
                    micro_motion, min_jerk, smooth_noise)
 
-FPS = 30
 _CHUNK_FRAMES = 4096
 _OFF = np.asarray(REST_OFFSETS, dtype=np.float64)
 _J = JOINT_INDEX
@@ -448,7 +448,7 @@ REST_NAMES = tuple(REST_POSES)
 def choose_rests(silences: np.ndarray, emotion: str, intensity: float, rng: np.random.Generator) -> np.ndarray:
     """(M,) index into REST_NAMES for each long pause (M, 2), emotion-weighted; behind only in long ones."""
     k = float(np.clip(intensity, 0.0, 1.0))
-    w = np.array([(1 - k) * REST_WEIGHTS[n][0] + k * REST_WEIGHTS[n][EMOTIONS.index(emotion)] for n in REST_NAMES])
+    w = np.array([(1 - k) * REST_WEIGHTS[n]["neutral"] + k * REST_WEIGHTS[n][emotion] for n in REST_NAMES])
     long_enough = (silences[:, 1] - silences[:, 0] >= BEHIND_MIN_PAUSE_S) if len(silences) else np.zeros(0, bool)
     out = np.empty(len(silences), dtype=int)
     for i in range(len(silences)):
@@ -685,9 +685,9 @@ def channels_to_poses(ch: BodyChannels) -> np.ndarray:
     poses = quat_to_axis_angle(q)
     fingers_left = ch.hands["left"][:, 6:].reshape(n, 15, 3)
     fingers_right = mirror_hand(ch.hands["right"][:, 6:].reshape(n, 15, 3))
-    poses[:, 25:40] = fingers_left
-    poses[:, 40:55] = fingers_right
-    poses[:, 22:25] = 0.0
+    poses[:, LEFT_HAND] = fingers_left
+    poses[:, RIGHT_HAND] = fingers_right
+    poses[:, FACE_JOINTS] = 0.0
     return poses
 
 

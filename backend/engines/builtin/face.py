@@ -21,10 +21,11 @@ from scipy import sparse
 from scipy.ndimage import gaussian_filter1d
 
 from ...analysis import Phone, SpeechAnalysis
-from ...formats.arkit import ARKIT_INDEX, NUM_ARKIT
 from ...progress import JobControl
-from .visemes import (ARTICULATOR_GROUPS, DIPHTHONG_GLIDES, LIP_CLOSING_PHONES, LIP_OPENING_CHANNELS,
-                      REST_TARGETS, VISEMES)
+from ...vocabulary.face import ARKIT_INDEX, NUM_ARKIT
+from ...vocabulary.visemes import ARTICULATOR_GROUPS, DIPHTHONG_GLIDES, LIP_CLOSING_PHONES, REST_TARGETS, VISEMES
+from .mouth_layers import add_expression, arkit_sides, emotion_gain, lip_seal_gate, seal_lips
+from .plateaus import render_plateaus, window_entries
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def generate_face(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
     check = control.check if control is not None else (lambda: None)
 
     def toward(gain: float) -> float:
-        return 1.0 + (gain - 1.0) * intensity
+        return emotion_gain(gain, intensity)
 
     # --- mouth ---
     if analysis.phones:
@@ -133,7 +134,7 @@ def generate_face(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
             base = rest_jaw if name == "jawOpen" else 0.0
             col = out[:, ARKIT_INDEX[name]]
             out[:, ARKIT_INDEX[name]] = np.maximum(base + (col - base) * gain, 0.0)
-        seal = lip_seal_gate(phones, n, fps, params)
+        seal = phone_lip_seal(phones, n, fps, params)
     else:
         out += acoustic_mouth(analysis, params, toward(style.jaw_gain))
         seal = None
@@ -141,22 +142,13 @@ def generate_face(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
 
     # --- expression (before the lip seal so a surprised jaw drop still closes on p/b/m) ---
     mood = 1.0 + params.mood_variation * _slow_noise(mood_rng, n, params.mood_period_s * fps)
-    for name, value in style.expression.items():
-        for channel in _sides(name):
-            out[:, ARKIT_INDEX[channel]] += value * intensity * mood
+    add_expression(out, ARKIT_INDEX, style.expression, intensity, mood)
     pucker = out[:, ARKIT_INDEX["mouthPucker"]] + 0.5 * out[:, ARKIT_INDEX["mouthFunnel"]]
     smile_room = 1.0 - np.clip(1.5 * pucker, 0.0, 0.8)  # rounded lips cannot smile at the same time
     for channel in ("mouthSmileLeft", "mouthSmileRight"):
         out[:, ARKIT_INDEX[channel]] *= smile_room
 
-    jaw, close = ARKIT_INDEX["jawOpen"], ARKIT_INDEX["mouthClose"]
-    if seal is not None:
-        out[:, jaw] *= 1.0 - params.lip_seal_jaw_pull * seal
-        out[:, close] += seal * np.maximum(out[:, jaw] - out[:, close], 0.0)
-        for name in LIP_OPENING_CHANNELS:
-            out[:, ARKIT_INDEX[name]] *= 1.0 - seal
-    # the lips can touch but not pass through each other (aperture ≥ 0)
-    out[:, close] = np.minimum(out[:, close], out[:, jaw])
+    seal_lips(out, ARKIT_INDEX, seal, params.lip_seal_jaw_pull)  # the lips touch, never pass through
     check()
 
     # --- eyes ---
@@ -187,16 +179,6 @@ def generate_face(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
 # ----------------------------------------------------------------------------------------------
 # mouth from phones
 
-def _sides(name: str) -> tuple[str, ...]:
-    """'mouthSmile' → both side channels; a full channel name → itself."""
-    if name in ARKIT_INDEX:
-        return (name,)
-    sided = (name + "Left", name + "Right")
-    if not all(s in ARKIT_INDEX for s in sided):
-        raise KeyError(f"not an ARKit channel or side pair: {name}")
-    return sided
-
-
 MOUTH_CHANNELS: tuple[str, ...] = tuple(c for group in ARTICULATOR_GROUPS.values() for c in group)
 _GROUP_NAMES = tuple(ARTICULATOR_GROUPS)
 _CHANNEL_GROUP = np.array([_GROUP_NAMES.index(g) for g, chans in ARTICULATOR_GROUPS.items() for _ in chans])
@@ -212,7 +194,7 @@ def _viseme_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     for v, label in enumerate(_VISEME_LABELS):
         vis = VISEMES[label]
         for name, value in vis.targets.items():
-            for channel in _sides(name):
+            for channel in arkit_sides(name):
                 targets[v, col[channel]] = value
         for group, value in vis.strength.items():
             strength[v, _GROUP_NAMES.index(group)] = value
@@ -260,16 +242,6 @@ def _speech_phones(phones: list[Phone], duration: float) -> PhoneTrack:
     return PhoneTrack(rows, np.array(starts, float), np.array(ends, float), closing)
 
 
-def _window_entries(first: np.ndarray, last: np.ndarray, n_frames: int) -> tuple[np.ndarray, np.ndarray]:
-    """For items with frame windows first..last (inclusive, (N,) int) → (item index, frame) pairs (E,)."""
-    first = np.clip(first, 0, n_frames - 1)
-    last = np.clip(last, first - 1, n_frames - 1)
-    lengths = last - first + 1
-    item = np.repeat(np.arange(len(first)), lengths)
-    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return item, first[item] + offsets
-
-
 def coarticulated_visemes(track: PhoneTrack, n_frames: int, fps: int, params: FaceParams,
                           check=lambda: None) -> np.ndarray:
     """Dominance-blended mouth channels → (n_frames, 52) float64 (other channels zero).
@@ -289,8 +261,8 @@ def coarticulated_visemes(track: PhoneTrack, n_frames: int, fps: int, params: Fa
         check()
         sl = slice(b0, b0 + _PHONE_BLOCK)
         a, b, ld, lg = core_a[sl], core_b[sl], lead[sl], lag[sl]
-        item, frame = _window_entries(np.floor((a - 3 * ld) * fps).astype(np.int64),
-                                      np.ceil((b + 3 * lg) * fps).astype(np.int64), n_frames)
+        item, frame = window_entries(np.floor((a - 3 * ld) * fps).astype(np.int64),
+                                     np.ceil((b + 3 * lg) * fps).astype(np.int64), n_frames)
         t = frame / fps
         before = np.maximum(a[item] - t, 0.0) / ld[item]
         after = np.maximum(t - b[item], 0.0) / lg[item]
@@ -306,36 +278,10 @@ def coarticulated_visemes(track: PhoneTrack, n_frames: int, fps: int, params: Fa
     return out
 
 
-def render_plateaus(n_frames: int, fps: int, start: np.ndarray, end: np.ndarray, rise: np.ndarray,
-                    fall: np.ndarray, height: np.ndarray) -> np.ndarray:
-    """Max-combined raised-cosine bumps → (n_frames,).
-
-    Item i is `height` over [start, end] seconds, rising over `rise` s before and falling over
-    `fall` s after with half-cosine ramps (all (N,) arrays).
-    """
-    curve = np.zeros(n_frames)
-    if len(start) == 0:
-        return curve
-    item, frame = _window_entries(np.floor((start - rise) * fps).astype(np.int64),
-                                  np.ceil((end + fall) * fps).astype(np.int64), n_frames)
-    t = frame / fps
-    u = np.maximum(start[item] - t, 0.0) / rise[item] + np.maximum(t - end[item], 0.0) / fall[item]
-    value = height[item] * 0.5 * (1.0 + np.cos(np.pi * np.minimum(u, 1.0)))
-    np.maximum.at(curve, frame, value)
-    return curve
-
-
-def lip_seal_gate(track: PhoneTrack, n_frames: int, fps: int, params: FaceParams) -> np.ndarray:
-    """(n_frames,) 0..1: 1 while the lips are sealed for a p/b/m, smooth ramps around it.
-
-    The seal covers the middle of the phone (at least lip_seal_min_hold_s, so at least one frame
-    falls inside it however short the phone is).
-    """
-    s, e = track.start[track.closing], track.end[track.closing]
-    mid, half = 0.5 * (s + e), 0.5 * (e - s)
-    hold = np.maximum(0.6 * half, 0.5 * params.lip_seal_min_hold_s)
-    ramp = np.full(len(s), params.lip_seal_ramp_s)
-    return render_plateaus(n_frames, fps, mid - hold, mid + hold, ramp, ramp, np.ones(len(s)))
+def phone_lip_seal(track: PhoneTrack, n_frames: int, fps: int, params: FaceParams) -> np.ndarray:
+    """(n_frames,) 0..1: 1 while the lips are sealed for the track's p/b/m (mouth_layers.lip_seal_gate)."""
+    return lip_seal_gate(track.start[track.closing], track.end[track.closing], n_frames, fps,
+                         params.lip_seal_min_hold_s, params.lip_seal_ramp_s)
 
 
 # ----------------------------------------------------------------------------------------------

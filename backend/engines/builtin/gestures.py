@@ -16,8 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...options import EMOTIONS
-
 
 @dataclass(frozen=True)
 class HandKey:
@@ -43,21 +41,21 @@ class BodyAccent:
 
 @dataclass(frozen=True)
 class GestureKind:
-    """A gesture of the vocabulary; `weights` = relative frequency per emotion, in options.EMOTIONS order."""
+    """A gesture of the vocabulary; `weights` = relative frequency per emotion (keys: vocabulary.choices.EMOTIONS)."""
 
     name: str
     two_handed: bool
     prep: HandKey
     stroke: HandKey
     accent: BodyAccent
-    weights: tuple[float, float, float, float, float]
+    weights: dict[str, float]
     stroke_s: float = 0.2      # stroke duration at neutral tempo
     hold_s: float = 0.25       # post-stroke hold at neutral tempo
     repeatable: bool = False   # may repeat back-to-back on the same hand (beats)
     counting: bool = False     # successive uses show 1, 2, 3… fingers (count_n shapes)
 
     def weight(self, emotion: str) -> float:
-        return self.weights[EMOTIONS.index(emotion)]
+        return self.weights[emotion]
 
 
 GESTURES: tuple[GestureKind, ...] = (
@@ -65,91 +63,106 @@ GESTURES: tuple[GestureKind, ...] = (
         "beat", False,
         prep=HandKey((0.20, -0.06, 0.27), twist=20, flex=10),
         stroke=HandKey((0.21, -0.17, 0.31), twist=25, flex=-5),
-        accent=BodyAccent(head_pitch=4), weights=(3.0, 2.0, 3.0, 2.0, 1.0),
+        accent=BodyAccent(head_pitch=4),
+        weights=dict(neutral=3.0, happy=2.0, sad=3.0, angry=2.0, surprised=1.0),
         stroke_s=0.18, hold_s=0.12, repeatable=True),
     GestureKind(
         "precision_beat", False,
         prep=HandKey((0.17, -0.05, 0.28), twist=-20, flex=5, shape="precision"),
         stroke=HandKey((0.18, -0.15, 0.31), twist=-15, flex=-5, shape="precision"),
-        accent=BodyAccent(head_pitch=3), weights=(1.5, 1.0, 1.0, 0.8, 0.5),
+        accent=BodyAccent(head_pitch=3),
+        weights=dict(neutral=1.5, happy=1.0, sad=1.0, angry=0.8, surprised=0.5),
         stroke_s=0.18, hold_s=0.15, repeatable=True),
     GestureKind(
         "palm_up_offer", False,
         prep=HandKey((0.16, -0.13, 0.23), twist=-40, shape="relaxed"),
         stroke=HandKey((0.27, -0.11, 0.37), twist=-85, flex=-10, shape="open"),
-        accent=BodyAccent(head_pitch=2, head_roll=4, spine_pitch=2), weights=(2.0, 3.0, 1.5, 0.5, 1.5),
+        accent=BodyAccent(head_pitch=2, head_roll=4, spine_pitch=2),
+        weights=dict(neutral=2.0, happy=3.0, sad=1.5, angry=0.5, surprised=1.5),
         stroke_s=0.24, hold_s=0.4),
     GestureKind(
         "two_hand_frame", True,
         prep=HandKey((0.14, -0.03, 0.26), twist=0, shape="open"),
         stroke=HandKey((0.17, -0.12, 0.33), twist=5, shape="flat"),
-        accent=BodyAccent(head_pitch=3), weights=(1.5, 1.5, 0.5, 1.0, 1.0),
+        accent=BodyAccent(head_pitch=3),
+        weights=dict(neutral=1.5, happy=1.5, sad=0.5, angry=1.0, surprised=1.0),
         stroke_s=0.22, hold_s=0.35),
     GestureKind(
         "point", False,
         prep=HandKey((0.22, -0.10, 0.25), twist=40),
         stroke=HandKey((0.30, 0.0, 0.42), twist=70, flex=-5, shape="point"),
-        accent=BodyAccent(head_yaw=6, head_pitch=2), weights=(1.0, 1.0, 0.3, 2.0, 1.0),
+        accent=BodyAccent(head_yaw=6, head_pitch=2),
+        weights=dict(neutral=1.0, happy=1.0, sad=0.3, angry=2.0, surprised=1.0),
         stroke_s=0.22, hold_s=0.4),
     GestureKind(
         "self_point", False,
         prep=HandKey((0.13, -0.12, 0.25), twist=-10),
         stroke=HandKey((0.06, -0.05, 0.21), twist=20, flex=30, shape="open"),
-        accent=BodyAccent(head_pitch=3, spine_pitch=-1.5), weights=(0.7, 0.8, 0.8, 0.8, 0.6),
+        accent=BodyAccent(head_pitch=3, spine_pitch=-1.5),
+        weights=dict(neutral=0.7, happy=0.8, sad=0.8, angry=0.8, surprised=0.6),
         stroke_s=0.24, hold_s=0.35),
     GestureKind(
         "shrug", True,
         prep=HandKey((0.18, -0.15, 0.22), twist=-30),
         stroke=HandKey((0.30, -0.13, 0.27), twist=-90, flex=-15, shape="open"),
-        accent=BodyAccent(head_pitch=-2, head_roll=6, shrug=8), weights=(0.6, 0.5, 0.8, 0.3, 1.5),
+        accent=BodyAccent(head_pitch=-2, head_roll=6, shrug=8),
+        weights=dict(neutral=0.6, happy=0.5, sad=0.8, angry=0.3, surprised=1.5),
         stroke_s=0.3, hold_s=0.4),
     GestureKind(
         "dismiss", False,
         prep=HandKey((0.10, -0.10, 0.30), twist=80, flex=20),
         stroke=HandKey((0.36, -0.14, 0.29), twist=100, flex=-25, shape="open"),
-        accent=BodyAccent(head_yaw=-5, head_roll=-3), weights=(0.6, 0.5, 0.5, 1.5, 0.5),
+        accent=BodyAccent(head_yaw=-5, head_roll=-3),
+        weights=dict(neutral=0.6, happy=0.5, sad=0.5, angry=1.5, surprised=0.5),
         stroke_s=0.2, hold_s=0.2),
     GestureKind(
         "count", False,
         prep=HandKey((0.18, -0.05, 0.28), twist=-20),
         stroke=HandKey((0.19, 0.0, 0.31), twist=-10, flex=-5, shape="count_1"),
-        accent=BodyAccent(head_pitch=2), weights=(0.5, 0.5, 0.2, 0.6, 0.3),
+        accent=BodyAccent(head_pitch=2),
+        weights=dict(neutral=0.5, happy=0.5, sad=0.2, angry=0.6, surprised=0.3),
         stroke_s=0.22, hold_s=0.45, counting=True),
     GestureKind(
         "chop", False,
         prep=HandKey((0.16, 0.02, 0.28), shape="flat"),
         stroke=HandKey((0.16, -0.18, 0.34), shape="flat"),
-        accent=BodyAccent(head_pitch=6, spine_pitch=2), weights=(0.6, 0.3, 0.1, 3.0, 0.4),
+        accent=BodyAccent(head_pitch=6, spine_pitch=2),
+        weights=dict(neutral=0.6, happy=0.3, sad=0.1, angry=3.0, surprised=0.4),
         stroke_s=0.14, hold_s=0.2, repeatable=True),
     GestureKind(
         "hands_together", True,
         prep=HandKey((0.10, -0.09, 0.27), twist=10),
         stroke=HandKey((0.055, -0.12, 0.28), twist=5, flex=5, shape="cupped"),
-        accent=BodyAccent(head_pitch=2), weights=(0.8, 0.5, 2.0, 0.2, 0.3),
+        accent=BodyAccent(head_pitch=2),
+        weights=dict(neutral=0.8, happy=0.5, sad=2.0, angry=0.2, surprised=0.3),
         stroke_s=0.25, hold_s=0.5),
     GestureKind(
         "two_hand_beat", True,
         prep=HandKey((0.18, -0.07, 0.30), twist=60, shape="open"),
         stroke=HandKey((0.20, -0.17, 0.32), twist=70, flex=-5, shape="open"),
-        accent=BodyAccent(head_pitch=5), weights=(1.0, 1.0, 0.5, 1.5, 0.8),
+        accent=BodyAccent(head_pitch=5),
+        weights=dict(neutral=1.0, happy=1.0, sad=0.5, angry=1.5, surprised=0.8),
         stroke_s=0.18, hold_s=0.15, repeatable=True),
     GestureKind(
         "wide_open", True,
         prep=HandKey((0.20, -0.12, 0.25), twist=-30, shape="open"),
         stroke=HandKey((0.36, 0.02, 0.30), twist=-60, flex=-20, shape="spread"),
-        accent=BodyAccent(head_pitch=-4, shrug=4), weights=(0.3, 1.5, 0.1, 0.3, 3.0),
+        accent=BodyAccent(head_pitch=-4, shrug=4),
+        weights=dict(neutral=0.3, happy=1.5, sad=0.1, angry=0.3, surprised=3.0),
         stroke_s=0.26, hold_s=0.4),
     GestureKind(
         "fist_beat", False,
         prep=HandKey((0.19, -0.02, 0.27), twist=10, shape="fist"),
         stroke=HandKey((0.19, -0.18, 0.31), twist=15, shape="fist"),
-        accent=BodyAccent(head_pitch=6, spine_pitch=1.5), weights=(0.2, 0.1, 0.1, 2.5, 0.2),
+        accent=BodyAccent(head_pitch=6, spine_pitch=1.5),
+        weights=dict(neutral=0.2, happy=0.1, sad=0.1, angry=2.5, surprised=0.2),
         stroke_s=0.15, hold_s=0.15, repeatable=True),
     GestureKind(
         "sweep", False,
         prep=HandKey((0.12, -0.12, 0.33), twist=-60, shape="open"),
         stroke=HandKey((0.40, -0.08, 0.26), twist=-80, flex=-10, shape="open"),
-        accent=BodyAccent(head_yaw=5, head_roll=3), weights=(0.7, 1.2, 0.3, 0.5, 1.0),
+        accent=BodyAccent(head_yaw=5, head_roll=3),
+        weights=dict(neutral=0.7, happy=1.2, sad=0.3, angry=0.5, surprised=1.0),
         stroke_s=0.3, hold_s=0.3),
 )
 GESTURE_INDEX: dict[str, int] = {g.name: i for i, g in enumerate(GESTURES)}
@@ -164,12 +177,12 @@ REST_POSES: dict[str, HandKey] = {
     "hands_behind": HandKey((0.075, -0.27, -0.19), twist=40, flex=10),
 }
 BEHIND_VIA = HandKey((0.23, -0.29, -0.09), twist=20, flex=5)
-# How often each rest is chosen for a long pause, per emotion (options.EMOTIONS order); hands behind
+# How often each rest is chosen for a long pause, per emotion; hands behind
 # only in pauses of at least BEHIND_MIN_PAUSE_S (the way there and back takes ≈ 1 s).
-REST_WEIGHTS: dict[str, tuple[float, float, float, float, float]] = {
-    "arms_down": (0.45, 0.5, 0.3, 0.45, 0.5),
-    "hands_together": (0.3, 0.3, 0.55, 0.2, 0.35),
-    "hands_behind": (0.25, 0.2, 0.15, 0.35, 0.15),
+REST_WEIGHTS: dict[str, dict[str, float]] = {
+    "arms_down": dict(neutral=0.45, happy=0.5, sad=0.3, angry=0.45, surprised=0.5),
+    "hands_together": dict(neutral=0.3, happy=0.3, sad=0.55, angry=0.2, surprised=0.35),
+    "hands_behind": dict(neutral=0.25, happy=0.2, sad=0.15, angry=0.35, surprised=0.15),
 }
 BEHIND_MIN_PAUSE_S = 2.2
 # Where a hand waits during short gaps inside speech: lowered to the belly, still in gesture space.

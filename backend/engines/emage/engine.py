@@ -20,12 +20,14 @@ import numpy as np
 import torch
 from scipy.ndimage import binary_erosion, gaussian_filter1d
 
-from ...analysis import SpeechAnalysis
 from ...errors import UserError
-from ...formats.arkit import NUM_ARKIT
 from ...progress import JobControl
+from ...vocabulary.face import NUM_ARKIT
+from ...vocabulary.rates import AUDIO_RATE, MOTION_FPS
+from ...vocabulary.skeleton import JAW_JOINT, NUM_JOINTS
+from ..interface import BodyMotion, EngineRequest
 from .checkpoint import load_weights
-from .inference import FPS, SAMPLE_RATE, EmageModel, Sampling
+from .inference import EmageModel, Sampling
 from .rotations import axis_angle_to_rot6d
 
 TAKE_SAMPLING = Sampling(temperature=0.7, top_k=8)   # takes ≥ 2
@@ -56,16 +58,17 @@ def padded_frames(n_frames: int, window: int = 64, seed: int = 4) -> int:
 
 def samples_for_frames(t: int) -> int:
     """Fewest 16 kHz samples L with L·30 // 16000 == t."""
-    return -(-t * SAMPLE_RATE // FPS)
+    return -(-t * AUDIO_RATE // MOTION_FPS)
 
 
 def prompt_masks(prompts, n_frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Orator prompts → (masked motion (T, 337), mask (T, 337) with 0 = given, first given root position)."""
-    d = prompts.dense(n_frames)
+    """Orator prompts (as read, or already spread over n_frames) → (masked motion (T, 337), mask (T, 337) with
+    0 = given, first given root position)."""
+    d = prompts.dense(n_frames) if hasattr(prompts, "dense") else prompts
     motion = np.zeros((n_frames, 337), np.float32)
     mask = np.ones((n_frames, 337), np.float32)
     r6 = axis_angle_to_rot6d(torch.from_numpy(np.asarray(d.poses, np.float32))).numpy()   # (T, 55, 6)
-    for j in range(55):
+    for j in range(NUM_JOINTS):
         rows = d.pose_mask[:, j]
         motion[rows, 6 * j:6 * j + 6] = r6[rows, j]
         mask[rows, 6 * j:6 * j + 6] = 0.0
@@ -138,42 +141,35 @@ class EmageGenerator:
         inf = self.model.infer(torch.from_numpy(audio), mm, mk, sampling=sampling, generator=gen,
                                want_face_cls=False, control=control)
         out = self.model.decode(inf, ref)
-        poses = out["axis_angle"][0].cpu().numpy().reshape(-1, 55, 3)[:n_frames].astype(np.float32)
+        poses = out["axis_angle"][0].cpu().numpy().reshape(-1, NUM_JOINTS, 3)[:n_frames].astype(np.float32)
         trans = out["trans"][0].cpu().numpy()[:n_frames]
         contacts = out["vqdec"]["lower"][0, :n_frames, 57:61].cpu().numpy() if out["vqdec"]["lower"] is not None \
             else np.zeros((n_frames, 4), np.float32)
         expressions = out["expression"][0].cpu().numpy()[:n_frames].astype(np.float32)
-        jaw = poses[:, 22].copy()
+        jaw = poses[:, JAW_JOINT].copy()
         trans = plant_feet(poses, trans, contacts)
         return EmageBody(poses, trans, expressions, jaw, contacts)
 
 
 class EmageBodyEngine:
-    """Registry face of the EMAGE engine: loads each folder once per device (`prepare`, before the analysis)."""
+    """EMAGE behind the one engine interface: one loaded folder on one device.
+
+    Body and face: BodyMotion carries EMAGE's FLAME expressions and jaw besides the body.
+    """
 
     name = "emage"
-    numbered_takes = True     # the pipeline passes take=k: take 1 is the official argmax
 
-    def __init__(self) -> None:
-        self._generators: dict[tuple, EmageGenerator] = {}
+    def __init__(self, folder: str | Path, device: str) -> None:
+        self.generator = EmageGenerator(folder, device)
 
-    def prepare(self, options) -> EmageGenerator:
-        from ..device import resolve_device
-        device = resolve_device(options.device)
-        key = (str(Path(options.checkpoint).expanduser().resolve()), device)
-        if key not in self._generators:
-            self._generators[key] = EmageGenerator(options.checkpoint, device)
-        return self._generators[key]
-
-    def generate_body(self, analysis: SpeechAnalysis, options, rng: np.random.Generator, control: JobControl,
-                      take: int = 1):
-        """(poses, trans, expressions, jaw) for the pipeline; see EmageGenerator.run."""
+    def generate_body(self, request: EngineRequest) -> BodyMotion:
+        """See EmageGenerator.run; request.take 1 is the official argmax."""
+        analysis = request.analysis
         if analysis.samples is None:
             raise UserError("the EMAGE engine needs the audio waveform (SpeechAnalysis.samples)")
-        from ...prompts import read_prompts
-        prompts = read_prompts(options.prompts, analysis.n_frames) if options.prompts else None
-        body = self.prepare(options).run(analysis.samples, analysis.n_frames, rng, take, prompts, control)
-        return body.poses, body.trans, body.expressions, body.jaw
+        body = self.generator.run(analysis.samples, analysis.n_frames, request.rng, request.take, request.prompts,
+                                  request.control)
+        return BodyMotion(body.poses, body.trans, body.expressions, body.jaw)
 
 
 def load_flame_to_arkit(path: str) -> np.ndarray:
@@ -187,47 +183,10 @@ def face_from_flame(arkit: np.ndarray, expressions: np.ndarray, jaw: np.ndarray,
     """ARKit curves driven by EMAGE's face: each curve the matrix maps (a non-zero column) becomes
     clip(expressions @ M); jawOpen follows EMAGE's jaw pitch; other curves (eyes, blinks) stay the face engine's."""
     from ...face_joints import JAW_OPEN_MAX_RAD
-    from ...formats.arkit import ARKIT_INDEX
+    from ...vocabulary.face import ARKIT_INDEX
 
     out = np.array(arkit, np.float32)
     mapped = np.abs(matrix).sum(0) > 0
     out[:, mapped] = np.clip(expressions @ matrix, 0.0, 1.0)[:, mapped]
     out[:, ARKIT_INDEX["jawOpen"]] = np.clip(jaw[:, 0] / JAW_OPEN_MAX_RAD, 0.0, 1.0)
     return out
-
-
-def run_raw(audio_path, out_dir, options, control: JobControl | None = None) -> dict:
-    """--raw: the official output file (raw.py) from the audio at 16 kHz, one take, no post-process."""
-    import json
-    import time
-
-    from ... import __version__
-    from ...audio.io import load_audio
-    from ...fileio import atomic_write
-    from ...pipeline import SUMMARY_NAME, prepare_output_dir
-    from ...prompts import read_prompts
-    from .raw import official_arrays, write_official_npz
-
-    started = time.perf_counter()
-    control = control or JobControl()
-    out_dir = prepare_output_dir(out_dir)
-    generator = EmageBodyEngine().prepare(options)           # a bad folder fails before the audio is read
-    audio = load_audio(audio_path, control.sub(0.0, 0.05))
-    mm = mk = ref = None
-    if options.prompts:
-        n = len(audio.samples) * FPS // SAMPLE_RATE
-        motion, mask, first = prompt_masks(read_prompts(options.prompts, n), n)
-        mm, mk = torch.from_numpy(motion), torch.from_numpy(mask)
-        ref = None if first is None else torch.from_numpy(first)
-    inf = generator.model.infer(torch.from_numpy(audio.samples), mm, mk, control=control.sub(0.05, 0.95))
-    arrays = official_arrays(generator.model.decode(inf, ref))
-    path = write_official_npz(out_dir / "motion.npz", arrays)
-    summary = {"orator_version": __version__, "audio": str(audio_path), "output_dir": str(out_dir),
-               "seconds": round(audio.duration, 4), "frames": int(arrays["poses"].shape[0]), "fps": FPS,
-               "engine": "emage", "raw": True, "checkpoint": str(options.checkpoint),
-               "weights": generator.model.weights.files, "takes": [{"take": 1, "motion": str(path)}],
-               "warnings": [], "elapsed_s": round(time.perf_counter() - started, 3)}
-    with atomic_write(out_dir / SUMMARY_NAME) as fh:
-        json.dump(summary, fh, indent=2)
-    control.report(1.0, "done")
-    return summary

@@ -27,20 +27,16 @@ import torch
 import torch.nn.functional as F
 
 from ...errors import UserError
+from ...vocabulary.rates import AUDIO_RATE, MOTION_FPS
+from ...vocabulary.skeleton import HAND_JOINTS, JAW_JOINT, LOWER_JOINTS, NUM_JOINTS, UPPER_JOINTS
 from .checkpoint import PARTS, EmageWeights
 from .network import AudioFeatures, conv_decoder, conv_encoder, decoder_reach, encode_audio, window_forward
 from .rotations import axis_angle_to_rot6d, rot6d_to_axis_angle
 
-SAMPLE_RATE = 16000
-FPS = 30
-SAMPLES_PER_FRAME = SAMPLE_RATE // FPS   # 533, not 533.33: the published framing
+SAMPLES_PER_FRAME = AUDIO_RATE // MOTION_FPS   # 533, not 533.33: the published framing
 MOTION_DIMS = 337
 TRANS = slice(330, 333)
 CONTACT = slice(333, 337)
-UPPER_JOINTS = (3, 6, 9, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21)
-LOWER_JOINTS = (0, 1, 2, 4, 5, 7, 8, 10, 11)
-HAND_JOINTS = tuple(range(25, 55))
-JAW = 22
 PART_JOINTS = {"upper": UPPER_JOINTS, "hands": HAND_JOINTS, "lower": LOWER_JOINTS}
 SINGLE_THREAD_MAX_PARAMS = 10_000_000
 AUDIO_BATCH = 8           # windows per audio-encoder batch: ~25 MB of activations per window at full size
@@ -63,7 +59,7 @@ class Windows:
 
 
 def plan_windows(n_samples: int, window: int, seed: int) -> Windows:
-    t = n_samples * FPS // SAMPLE_RATE
+    t = n_samples * MOTION_FPS // AUDIO_RATE
     hop = window - seed
     rounds, remain = divmod(t - seed, hop) if t >= seed else (0, 0)
     starts = [i * hop for i in range(rounds)]
@@ -73,8 +69,8 @@ def plan_windows(n_samples: int, window: int, seed: int) -> Windows:
         sizes.append(seed + remain)
         kept.append(seed + remain)
     if not starts:
-        raise UserError(f"the audio is too short for EMAGE: {n_samples / SAMPLE_RATE:.2f} s gives {t} frames, "
-                        f"it needs more than {2 * seed} (≥ {(2 * seed + 1) / FPS:.2f} s)")
+        raise UserError(f"the audio is too short for EMAGE: {n_samples / AUDIO_RATE:.2f} s gives {t} frames, "
+                        f"it needs more than {2 * seed} (≥ {(2 * seed + 1) / MOTION_FPS:.2f} s)")
     return Windows(starts, sizes, kept, t, sum(kept))
 
 
@@ -157,21 +153,21 @@ class EmageModel:
     def assemble(self, dec: dict[str, torch.Tensor | None], t: int) -> dict[str, torch.Tensor]:
         """Raw part decodes → axis-angle (1, T, 165), expression, 337-ch motion (the next window's seeds)."""
         dev = self.device
-        aa = torch.zeros(1, t, 55, 3, device=dev)
+        aa = torch.zeros(1, t, NUM_JOINTS, 3, device=dev)
         for part, joints in PART_JOINTS.items():
             d = dec.get(part)
             if d is not None:
                 width = 6 * len(joints)
                 aa[:, :, list(joints)] = rot6d_to_axis_angle(d[..., :width].reshape(1, t, len(joints), 6))
         if dec.get("face") is not None:
-            aa[:, :, JAW] = rot6d_to_axis_angle(dec["face"][..., :6])
+            aa[:, :, JAW_JOINT] = rot6d_to_axis_angle(dec["face"][..., :6])
             expression = dec["face"][..., 6:]
         else:
             expression = torch.zeros(1, t, 100, device=dev)
         lower = dec.get("lower")
         transfoot = lower[..., 54:61] if lower is not None else torch.zeros(1, t, 7, device=dev)
         rot6d = axis_angle_to_rot6d(aa).reshape(1, t, 330)
-        return {"axis_angle": aa.reshape(1, t, 165), "expression": expression,
+        return {"axis_angle": aa.reshape(1, t, 3 * NUM_JOINTS), "expression": expression,
                 "motion": torch.cat([rot6d, transfoot], dim=2)}
 
     def lower_mix(self, dec_lower: torch.Tensor | None, t: int) -> torch.Tensor:
@@ -186,7 +182,7 @@ class EmageModel:
         layers = self.vq_cfg["global"].layers
         rec = conv_decoder(conv_encoder(lower_mix, g, "encoder", layers), g, "decoder", layers)
         v = rec[0, :, 54:57]
-        steps = torch.cat([ref_trans[None, [0, 2]], v[:-1, [0, 2]] * (1 / 30)], dim=0)
+        steps = torch.cat([ref_trans[None, [0, 2]], v[:-1, [0, 2]] * (1 / MOTION_FPS)], dim=0)
         xz = torch.cumsum(steps, dim=0)
         trans = torch.stack([xz[:, 0], v[:, 1], xz[:, 1]], dim=1)[None]
         return rec, trans

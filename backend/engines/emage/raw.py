@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ...fileio import atomic_write
+from ...vocabulary.rates import MOTION_FPS
 
 NUM_BETAS = 300
 
@@ -23,7 +24,7 @@ def official_arrays(decoded: dict) -> dict[str, np.ndarray]:
     return dict(betas=np.zeros(NUM_BETAS, np.float32), poses=poses,
                 expressions=decoded["expression"][0].detach().cpu().numpy().astype(np.float32),
                 trans=decoded["trans"][0].detach().cpu().numpy().astype(np.float32),
-                model=np.array("smplx2020"), gender=np.array("neutral"), mocap_frame_rate=np.array(30))
+                model=np.array("smplx2020"), gender=np.array("neutral"), mocap_frame_rate=np.array(MOTION_FPS))
 
 
 def write_official_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> Path:

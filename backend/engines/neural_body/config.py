@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 
+from ...vocabulary.rates import AUDIO_RATE, MOTION_FPS
+
 PART_WIDTHS = {"face": 106, "upper": 78, "hands": 180, "lower": 61}
 
 
@@ -50,8 +52,8 @@ class NeuralBodyConfig:
     window: int = 64
     seed_frames: int = 4
     stride: int = 20           # training windows
-    fps: int = 30
-    sample_rate: int = 16000
+    fps: int = MOTION_FPS
+    sample_rate: int = AUDIO_RATE
 
     @property
     def body_parts(self) -> tuple[str, ...]:

@@ -1,6 +1,6 @@
 """Global motion: a conv net reads the lower-body pose + foot contacts and predicts the root's x/z
 velocity and absolute height (EMAGE's separate, not quantised, global-motion model). Positions come from
-integrating the velocities at dt = 1/fps (data.integrate_trans)."""
+integrating the velocities at dt = 1/fps (features.integrate_trans)."""
 from __future__ import annotations
 
 import torch

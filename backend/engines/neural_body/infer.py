@@ -18,9 +18,10 @@ from scipy.ndimage import gaussian_filter1d
 
 from ...models import BODY_MODEL, shipped_model
 from ...progress import JobControl
-from .data import PART_JOINTS, audio_span, integrate_trans, motion_to_parts, parts_to_poses, rhythm_features
+from .features import PART_JOINTS, integrate_trans, motion_to_parts, parts_to_poses, rhythm_features
 from .global_motion import LOWER_TRANS
 from .model import NeuralBodyModel
+from .windows import audio_span
 
 BLEND_FRAMES = 8
 JOIN_FRAMES = 16
@@ -199,7 +200,7 @@ def root_trajectory(model: NeuralBodyModel, features: np.ndarray, n_frames: int,
                     ) -> np.ndarray:
     """(T, D) normalised features → (T, 3) root positions: global-motion net velocities integrated from the
     origin (or from given positions, re-anchored after each given frame), absolute height."""
-    from ...formats.smplx_joints import PELVIS_REST_HEIGHT
+    from ...vocabulary.skeleton import PELVIS_REST_HEIGHT
 
     if model.global_motion is None:
         trans = np.zeros((n_frames, 3), np.float32)

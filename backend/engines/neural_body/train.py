@@ -18,8 +18,9 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from ...vocabulary.skeleton import NUM_JOINTS
 from .config import NeuralBodyConfig
-from .data import WindowSet
+from .windows import WindowSet
 from .global_motion import LOWER_TRANS
 from .model import NeuralBodyModel, model_from_payload, read_checkpoint, save_checkpoint
 from .vqvae import fk_positions_t, rot6d_to_matrix_t
@@ -60,13 +61,13 @@ def _lr(base: float, step: int, total: int, warmup: int) -> float:
 def part_joint_positions(model: NeuralBodyModel, part: str, x_norm: torch.Tensor) -> torch.Tensor:
     """Positions (B, T, 55, 3) relative to the pelvis of a part's joints posed, all others at rest.
     x_norm (B, T, width) normalised features of that part."""
-    from .data import PART_JOINTS
+    from .features import PART_JOINTS
 
     joints = list(PART_JOINTS[part])
     sl = model.slices[part]
     raw = x_norm * model.std[sl] + model.mean[sl]
     r6 = raw[..., :6 * len(joints)].reshape(*raw.shape[:2], len(joints), 6)
-    local = torch.eye(3, device=raw.device).expand(*raw.shape[:2], 55, 3, 3).clone()
+    local = torch.eye(3, device=raw.device).expand(*raw.shape[:2], NUM_JOINTS, 3, 3).clone()
     local[..., joints, :, :] = rot6d_to_matrix_t(r6)
     return fk_positions_t(local)
 

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ...formats.smplx_joints import PARENTS, REST_OFFSETS
+from ...vocabulary.skeleton import PARENTS, REST_OFFSETS
 from .config import VQConfig
 
 

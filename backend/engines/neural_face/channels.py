@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...formats.arkit import ARKIT_INDEX, ARKIT_NAMES, NUM_ARKIT
+from ...vocabulary.face import ARKIT_INDEX, ARKIT_NAMES, NUM_ARKIT
 
 # jawForward … mouthUpperUpRight in Apple order: the 27 channels speech drives.
 SPEECH_CHANNELS: tuple[str, ...] = tuple(n for n in ARKIT_NAMES if n.startswith(("jaw", "mouth")))

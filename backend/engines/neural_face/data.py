@@ -10,11 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ...analysis import BILABIALS, Phone
-from ...metrics.face import phone_frames
+from ...analysis import Phone, phone_frames
 from ...progress import JobControl
+from ...vocabulary.phonemes import BILABIALS
+from ...vocabulary.rates import MOTION_FPS
 from .channels import SPEECH_INDEX, load_facegood_clip, speech_aperture
-from .features import FEATURE_FPS, motion_rate_log_mel
+from .features import motion_rate_log_mel
 
 LIP_CONTACT_SIGMA_FRAMES = 1.5
 ENGLISH_STYLE, FACEGOOD_STYLE = 0, 1
@@ -37,7 +38,7 @@ class TrainingClip:
         return len(self.mouth)
 
 
-def lip_contact_weights(phones: list[Phone], mouth: np.ndarray, fps: int = FEATURE_FPS,
+def lip_contact_weights(phones: list[Phone], mouth: np.ndarray, fps: int = MOTION_FPS,
                         sigma: float = LIP_CONTACT_SIGMA_FRAMES) -> np.ndarray:
     """(T,) Gaussian bumps (peak 1) centred on each p/b/m's closure frame.
 
@@ -83,7 +84,7 @@ def facegood_clip(folder: str | Path, clip: str) -> TrainingClip:
 
     wav, arkit = load_facegood_clip(folder, clip)
     audio = load_audio(wav)
-    n = min(len(arkit), int(round(audio.duration * FEATURE_FPS)))
+    n = min(len(arkit), int(round(audio.duration * MOTION_FPS)))
     mouth = arkit[:n, SPEECH_INDEX]
     # no English phones for Mandarin: the lip-contact term has no frames here
     return TrainingClip(clip, motion_rate_log_mel(audio.samples, n), mouth, np.zeros(n, np.float32), FACEGOOD_STYLE)

@@ -1,4 +1,5 @@
-"""Inference: the learned mouth over the built-in engine's eyes, blinks, gaze, brows and emotion."""
+"""The neural face engine behind the one engine interface: the learned mouth over the built-in engine's eyes,
+blinks, gaze, brows and emotion."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,22 +8,22 @@ import numpy as np
 import torch
 from scipy.ndimage import gaussian_filter1d
 
-from ...analysis import BILABIALS, Phone, SpeechAnalysis
+from ...analysis import Phone, SpeechAnalysis
 from ...errors import UserError
-from ...formats.arkit import ARKIT_INDEX
+from ...models import FACE_MODEL, missing_model_message
 from ...progress import JobControl
+from ...vocabulary.phonemes import BILABIALS
+from ...vocabulary.rates import MOTION_FPS
+from ...vocabulary.visemes import REST_TARGETS
+from ..builtin.face import EMOTION_STYLES, FaceParams, generate_face
+from ..builtin.mouth_layers import add_expression, emotion_gain, lip_seal_gate, seal_lips
+from ..interface import EngineRequest, FaceMotion
 from .channels import JAW_OPEN, MOUTH_CLOSE, SPEECH_CHANNELS, SPEECH_INDEX
-from ...models import FACE_MODEL, missing_model_message, shipped_model
-from .features import FEATURE_FPS, motion_rate_log_mel
-from .model import load_checkpoint
+from .features import motion_rate_log_mel
+from .model import SHIPPED_CHECKPOINT, load_checkpoint
 from .personalize import FaceStyle, load_style
 
-SHIPPED_CHECKPOINT = shipped_model(FACE_MODEL)
 DEFAULT_STYLE = 0            # the generic model's style 0: English speech as the built-in engine moves it
-LIP_SEAL_HOLD_SHARE = 0.3    # share of a p/b/m's duration on each side of its middle with lips sealed
-LIP_SEAL_MIN_HOLD_S = 0.02
-LIP_SEAL_RAMP_S = 0.05
-LIP_SEAL_JAW_PULL = 0.35     # a sealed mouth takes back this share of the jaw opening
 # The learned jaw regresses towards the mean: on 50 s of LJSpeech its open vowels (AA/AE/AH/AO)
 # part the default character's lips 6.2 mm (median, p90 15.6) where the built-in engine it learned
 # from reaches 11.8 mm and conversational speech 10–20 mm. A saturating gain g·x / (1 + k·x) lifts
@@ -32,6 +33,7 @@ LIP_SEAL_JAW_PULL = 0.35     # a sealed mouth takes back this share of the jaw o
 JAW_OPEN_GAIN = 2.8
 JAW_OPEN_KNEE = 3.1
 PAUSE_SMOOTHING_S = 0.05     # lips close over about this long when the voice stops
+SPEECH_POSITION = {name: k for k, name in enumerate(SPEECH_CHANNELS)}   # ARKit name → mouth column
 
 
 def calibrated_jaw_open(jaw: np.ndarray) -> np.ndarray:
@@ -39,8 +41,11 @@ def calibrated_jaw_open(jaw: np.ndarray) -> np.ndarray:
     return JAW_OPEN_GAIN * jaw / (1.0 + JAW_OPEN_KNEE * jaw)
 
 
-class NeuralFaceGenerator:
-    """A loaded face model (kept between jobs) plus the style files it has read (by path and mtime)."""
+class NeuralFaceEngine:
+    """Imitator-style learned mouth over the built-in face: a loaded model (kept between jobs) plus the
+    style files it has read (by path and mtime, so a changed file is read again)."""
+
+    name = "neural"
 
     def __init__(self, checkpoint: str | Path | None = None, device: str = "cpu") -> None:
         self.checkpoint = Path(checkpoint) if checkpoint else SHIPPED_CHECKPOINT
@@ -49,6 +54,23 @@ class NeuralFaceGenerator:
         self.device = device
         self.model, self.payload = load_checkpoint(self.checkpoint, device)
         self._styles: dict[str, tuple[float, FaceStyle]] = {}
+
+    @classmethod
+    def load(cls, checkpoint: str | None, device: str) -> "NeuralFaceEngine":
+        """The engine, or one UserError naming a missing or damaged checkpoint (config types checked)."""
+        from ..torch_files import load_checked
+        return load_checked(lambda: cls(checkpoint, device), checkpoint, FACE_MODEL, "face checkpoint",
+                            "python -m backend train-face", lambda engine: engine.model.config)
+
+    def check_style(self, path: str | Path) -> None:
+        """Read a --face-style file now (so a bad one fails before the analysis): one UserError if damaged."""
+        from ..torch_files import user_file
+        with user_file(path, "face style file", "python -m backend personalize"):
+            self.style(path)
+
+    def generate_face(self, request: EngineRequest, lip_seal: bool = True) -> FaceMotion:
+        return FaceMotion(generate_neural_face(self, request.analysis, request.emotion, request.intensity,
+                                               request.rng, request.control, request.face_style, lip_seal))
 
     def style(self, path: str | Path) -> FaceStyle:
         path = Path(path)
@@ -78,25 +100,17 @@ class NeuralFaceGenerator:
         return out[0].clamp(0.0, 1.0).cpu().numpy().astype(np.float32)
 
 
-def bilabial_seal_gate(phones: list[Phone], n_frames: int, fps: int = FEATURE_FPS) -> np.ndarray:
-    """(n_frames,) 0..1: 1 while the lips are sealed in the middle of each p/b/m, raised-cosine ramps around."""
-    gate = np.zeros(n_frames)
-    t = np.arange(n_frames) / fps
-    for ph in phones:
-        if ph.label.upper() not in BILABIALS:
-            continue
-        mid = 0.5 * (ph.start + ph.end)
-        hold = max(LIP_SEAL_HOLD_SHARE * (ph.end - ph.start), LIP_SEAL_MIN_HOLD_S)
-        lo = max(0, int(np.floor((mid - hold - LIP_SEAL_RAMP_S) * fps)))
-        hi = min(n_frames, int(np.ceil((mid + hold + LIP_SEAL_RAMP_S) * fps)) + 1)
-        dist = np.maximum(np.abs(t[lo:hi] - mid) - hold, 0.0) / LIP_SEAL_RAMP_S
-        bump = np.where(dist < 1.0, 0.5 * (1.0 + np.cos(np.pi * np.minimum(dist, 1.0))), 0.0)
-        gate[lo:hi] = np.maximum(gate[lo:hi], bump)
-    return gate
+def bilabial_seal_gate(phones: list[Phone], n_frames: int, fps: int = MOTION_FPS,
+                       params: FaceParams = FaceParams()) -> np.ndarray:
+    """(n_frames,) 0..1: 1 while the lips are sealed in the middle of each p/b/m, raised-cosine ramps around:
+    the built-in face's seal (mouth_layers.lip_seal_gate, its hold and ramp)."""
+    bilabial = [ph for ph in phones if ph.label.upper() in BILABIALS]
+    return lip_seal_gate(np.array([ph.start for ph in bilabial], float), np.array([ph.end for ph in bilabial], float),
+                         n_frames, fps, params.lip_seal_min_hold_s, params.lip_seal_ramp_s)
 
 
 def compose_face(mouth: np.ndarray, base_face: np.ndarray, emotion: str, intensity: float,
-                 phones: list[Phone] | None = None, fps: int = FEATURE_FPS,
+                 phones: list[Phone] | None = None, fps: int = MOTION_FPS,
                  pause: np.ndarray | None = None, calibrate_jaw: bool = True) -> np.ndarray:
     """Learned mouth (T, 27) + built-in face (T, 52) → (T, 52) float32 in 0..1.
 
@@ -106,42 +120,28 @@ def compose_face(mouth: np.ndarray, base_face: np.ndarray, emotion: str, intensi
     pause (T,) 0..1, 1 where nobody speaks: the jaw relaxes to rest and the lips close there.
     calibrate_jaw: put the generic model's jaw on the built-in scale (`calibrated_jaw_open`).
     """
-    from ..builtin.face import EMOTION_STYLES
-    from ..builtin.visemes import LIP_OPENING_CHANNELS, REST_TARGETS
-
     out = np.array(base_face, np.float64)
     m = np.array(mouth, np.float64)
     style = EMOTION_STYLES[emotion]
     intensity = float(np.clip(intensity, 0.0, 1.0))
     if calibrate_jaw:
         m[:, JAW_OPEN] = calibrated_jaw_open(m[:, JAW_OPEN])
-    m[:, JAW_OPEN] *= 1.0 + (style.jaw_gain - 1.0) * intensity
-    speech_pos = {name: k for k, name in enumerate(SPEECH_CHANNELS)}
-    for name, value in style.expression.items():
-        for channel in ((name,) if name in ARKIT_INDEX else (name + "Left", name + "Right")):
-            if channel in speech_pos:
-                m[:, speech_pos[channel]] += value * intensity
+    m[:, JAW_OPEN] *= emotion_gain(style.jaw_gain, intensity)
+    add_expression(m, SPEECH_POSITION, style.expression, intensity)  # the mouth's share; base_face has the rest
     if pause is not None:
         rest = np.clip(np.asarray(pause, np.float64)[:len(m)], 0.0, 1.0)
         m[:, JAW_OPEN] += rest * (REST_TARGETS["jawOpen"] - m[:, JAW_OPEN])
         m[:, MOUTH_CLOSE] += rest * (m[:, JAW_OPEN] - m[:, MOUTH_CLOSE])
-    if phones:
-        seal = bilabial_seal_gate(phones, len(m), fps)
-        m[:, JAW_OPEN] *= 1.0 - LIP_SEAL_JAW_PULL * seal
-        m[:, MOUTH_CLOSE] += seal * np.maximum(m[:, JAW_OPEN] - m[:, MOUTH_CLOSE], 0.0)
-        for name in LIP_OPENING_CHANNELS:
-            m[:, speech_pos[name]] *= 1.0 - seal
-    m[:, MOUTH_CLOSE] = np.minimum(m[:, MOUTH_CLOSE], m[:, JAW_OPEN])
+    seal = bilabial_seal_gate(phones, len(m), fps) if phones else None
+    seal_lips(m, SPEECH_POSITION, seal, FaceParams().lip_seal_jaw_pull)
     out[:, SPEECH_INDEX] = m
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
-def generate_neural_face(generator: NeuralFaceGenerator, analysis: SpeechAnalysis, emotion: str, intensity: float,
+def generate_neural_face(generator: NeuralFaceEngine, analysis: SpeechAnalysis, emotion: str, intensity: float,
                          rng: np.random.Generator, control: JobControl | None = None,
                          style_path: str | Path | None = None, lip_seal: bool = True) -> np.ndarray:
     """One take's ARKit curves (analysis.n_frames, 52) float32 0..1; needs analysis.samples (16 kHz audio)."""
-    from ..builtin.face import generate_face
-
     samples = getattr(analysis, "samples", None)
     if samples is None:
         raise ValueError("the neural face engine needs the audio: SpeechAnalysis.samples is not set")

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...audio.features import FEATURE_RATE, log_mel
+from ...vocabulary.rates import MOTION_FPS
 
-FEATURE_FPS = 30
 
 
 def motion_rate_log_mel(samples16k: np.ndarray, n_frames: int, n_mels: int = 80) -> np.ndarray:
@@ -15,14 +15,14 @@ def motion_rate_log_mel(samples16k: np.ndarray, n_frames: int, n_mels: int = 80)
     interpolation at k / 30 s). Normalising per clip removes level and microphone colour.
     """
     mel = log_mel(np.asarray(samples16k, np.float32), n_mels=n_mels).astype(np.float64)
-    width = int(round(FEATURE_RATE / FEATURE_FPS))
+    width = int(round(FEATURE_RATE / MOTION_FPS))
     if len(mel) > width:
         kernel = np.ones(width) / width
         pad = np.pad(mel, ((width // 2, width - 1 - width // 2), (0, 0)), mode="edge")
         csum = np.cumsum(np.vstack([np.zeros((1, n_mels)), pad]), axis=0)
         mel = (csum[width:] - csum[:-width]) * kernel[0]
     src = np.arange(len(mel)) / FEATURE_RATE
-    dst = np.arange(n_frames) / FEATURE_FPS
+    dst = np.arange(n_frames) / MOTION_FPS
     pos = np.interp(dst, src, np.arange(len(mel)))
     lo = np.floor(pos).astype(int)
     hi = np.minimum(lo + 1, len(mel) - 1)

@@ -18,7 +18,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ...models import FACE_MODEL, shipped_model
 from .channels import SPEECH_CHANNELS
+
+SHIPPED_CHECKPOINT = shipped_model(FACE_MODEL)   # the generic model (personalize.py fits styles to it)
 
 CHECKPOINT_FORMAT = "orator-neural-face"
 CHECKPOINT_VERSION = 1

@@ -16,10 +16,11 @@ import numpy as np
 import torch
 
 from ...errors import UserError
+from ...vocabulary.face import NUM_ARKIT
+from ...vocabulary.rates import MOTION_FPS
 from ..torch_files import read_tagged
-from ...formats.arkit import NUM_ARKIT
 from .channels import SPEECH_CHANNELS, SPEECH_INDEX
-from .features import FEATURE_FPS, motion_rate_log_mel
+from .features import motion_rate_log_mel
 from .model import FaceModelConfig, NeuralFaceModel
 
 STYLE_FORMAT = "orator-face-style"
@@ -72,7 +73,7 @@ def read_reference_curves(path: str | Path) -> np.ndarray:
         if len(curves.times) < 2:
             raise UserError(f"{path.name} has fewer than 2 frames: the reference must be at least "
                             f"{MIN_REFERENCE_SECONDS:g} s long")
-        return curves.resampled(FEATURE_FPS).arkit
+        return curves.resampled(MOTION_FPS).arkit
     if suffix != ".npz":
         raise UserError(f"{path.name}: the reference must be a Live Link Face .csv or an .npz with 'arkit' (T, 52)")
     try:
@@ -85,7 +86,7 @@ def read_reference_curves(path: str | Path) -> np.ndarray:
                 raise UserError(f"{path.name} has no 'arkit' array: expected ARKit curves (T, 52) at 30 fps")
             arkit = np.asarray(data["arkit"], np.float64)
             fps = next((float(data[k]) for k in ("mocap_frame_rate", "mocap_framerate", "fps") if k in data.files),
-                       float(FEATURE_FPS))
+                       float(MOTION_FPS))
     except (ValueError, TypeError) as exc:
         raise UserError(f"{path.name}: unreadable arrays ({exc.__class__.__name__}); pickled objects are refused") from None
     if arkit.ndim != 2 or arkit.shape[1] != NUM_ARKIT:
@@ -96,10 +97,10 @@ def read_reference_curves(path: str | Path) -> np.ndarray:
         raise UserError(f"{path.name} contains NaN or infinite values")
     if not fps > 0:
         raise UserError(f"{path.name}: frame rate must be positive, got {fps}")
-    if fps != FEATURE_FPS and len(arkit) > 1:
+    if fps != MOTION_FPS and len(arkit) > 1:
         curves = FaceCurves(np.arange(len(arkit)) / fps, arkit.astype(np.float32),
                             np.zeros((len(arkit), 9), np.float32), fps)
-        arkit = curves.resampled(FEATURE_FPS).arkit
+        arkit = curves.resampled(MOTION_FPS).arkit
     return np.clip(arkit, 0.0, 1.0).astype(np.float32)
 
 
@@ -108,14 +109,14 @@ def matched_reference(arkit: np.ndarray, audio_seconds: float, name: str = "refe
 
     Too short (< 2 s) or a length differing by more than 10 % from the audio is a UserError.
     """
-    seconds = len(arkit) / FEATURE_FPS
+    seconds = len(arkit) / MOTION_FPS
     if seconds < MIN_REFERENCE_SECONDS or audio_seconds < MIN_REFERENCE_SECONDS:
         raise UserError(f"{name} is too short ({min(seconds, audio_seconds):.1f} s): give at least "
                         f"{MIN_REFERENCE_SECONDS:g} s of speech with its face curves")
     if abs(seconds - audio_seconds) > MAX_LENGTH_MISMATCH * audio_seconds:
         raise UserError(f"{name} lasts {seconds:.1f} s but the audio {audio_seconds:.1f} s: they must be the same "
                         "take (within 10 %)")
-    n = int(round(audio_seconds * FEATURE_FPS))
+    n = int(round(audio_seconds * MOTION_FPS))
     if len(arkit) >= n:
         return arkit[:n]
     return np.pad(arkit, ((0, n - len(arkit)), (0, 0)), mode="edge")
@@ -234,8 +235,7 @@ def personalize_from_files(audio_path: str | Path, reference_path: str | Path, o
                            ) -> tuple[Path, dict]:
     """Audio + its face curves → a style file for `checkpoint` (default: the shipped one). → (path, report)."""
     from ...audio.io import load_audio
-    from .engine import SHIPPED_CHECKPOINT
-    from .model import load_checkpoint
+    from .model import SHIPPED_CHECKPOINT, load_checkpoint
 
     started = time.perf_counter()
     out_path = Path(out_path)
@@ -247,9 +247,9 @@ def personalize_from_files(audio_path: str | Path, reference_path: str | Path, o
     checkpoint = Path(checkpoint) if checkpoint else SHIPPED_CHECKPOINT
     model, payload = load_checkpoint(checkpoint, device)
     features = motion_rate_log_mel(audio.samples, len(arkit), model.config.n_mels)
-    log(f"fitting a style to {len(arkit) / FEATURE_FPS:.1f} s of reference")
+    log(f"fitting a style to {len(arkit) / MOTION_FPS:.1f} s of reference")
     style, report = fit_style(model, features, arkit[:, SPEECH_INDEX], params)
-    report.update(reference_seconds=len(arkit) / FEATURE_FPS, seconds=time.perf_counter() - started)
+    report.update(reference_seconds=len(arkit) / MOTION_FPS, seconds=time.perf_counter() - started)
     meta = {"audio": Path(audio_path).name, "reference": Path(reference_path).name,
             "checkpoint": checkpoint.name, "reference_seconds": round(report["reference_seconds"], 3),
             "error_generic": report["error_generic"], "error_embedding": report["error_embedding"],
