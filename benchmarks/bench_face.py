@@ -27,6 +27,7 @@ sys.path.insert(0, str(REPO))
 from backend.audio.analyze import analyze_speech  # noqa: E402
 from backend.audio.io import load_audio  # noqa: E402
 from backend.engines.builtin.face import generate_face  # noqa: E402
+from backend.formats.ljspeech import read_ljspeech_transcripts  # noqa: E402
 from backend.engines.neural_face.channels import SPEECH_INDEX, load_facegood_clip  # noqa: E402
 from backend.engines.neural_face.engine import NeuralFaceEngine, compose_face  # noqa: E402
 from backend.engines.neural_face.personalize import personalize_from_files  # noqa: E402
@@ -93,8 +94,7 @@ def personalisation_speed(checkpoint: Path, tmp: Path) -> float:
 def lj_numbers(checkpoint: Path, heldout: set[str]) -> dict:
     gen = NeuralFaceEngine(checkpoint)
     rows = []
-    for line in (LJ / "metadata.csv").read_text(encoding="utf-8").splitlines():
-        clip_id, _, text = line.split("|")
+    for clip_id, text in read_ljspeech_transcripts(LJ / "metadata.csv").items():
         audio = load_audio(LJ / f"{clip_id}.wav")
         analysis = analyze_speech(audio, text, "en")
         base = generate_face(analysis, "neutral", 0.5, np.random.default_rng(0))

@@ -1,6 +1,7 @@
 """Shared fixtures: where the real data lives, and a private HOME for bpy."""
 from __future__ import annotations
 
+import copy
 import os
 import tempfile
 from pathlib import Path
@@ -20,12 +21,9 @@ SPEECH = SHARED / "data" / "speech"
 
 def ljspeech_transcripts(written: bool = False) -> dict[str, str]:
     """LJSpeech clip id → normalised transcript (written: the text as written, digits and punctuation kept)."""
-    out = {}
-    for line in (SPEECH / "ljspeech" / "metadata.csv").read_text(encoding="utf-8").splitlines():
-        parts = line.split("|")
-        if len(parts) >= 3:
-            out[parts[0]] = parts[1 if written else 2]
-    return out
+    from backend.formats.ljspeech import read_ljspeech_transcripts
+
+    return read_ljspeech_transcripts(SPEECH / "ljspeech" / "metadata.csv", written)
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +41,55 @@ def lj_clip(shared_dir) -> Path:
 @pytest.fixture(scope="session")
 def lj_transcripts(shared_dir) -> dict[str, str]:
     return ljspeech_transcripts()
+
+
+@pytest.fixture(scope="session")
+def analysed():
+    """analysed(path, transcript=None, language="auto", recognizer="words") → (LoadedAudio, SpeechAnalysis).
+
+    One analysis per clip and settings for the whole session: the same LJSpeech clips are analysed in
+    several test files (test_builtin_face forced-aligns all 32, test_analyze 4 of them again, with and
+    without transcripts). The analysis is deterministic (test_analyze.py::test_deterministic checks a
+    fresh run against this cache), so sharing it changes no result. Each call hands out deep copies: a test
+    that edits its analysis cannot change another test's.
+    """
+    from backend.audio.analyze import analyze_speech
+    from backend.audio.io import load_audio
+
+    memo: dict[tuple, tuple] = {}
+
+    def analyse(path, transcript: str | None = None, language: str = "auto", recognizer: str = "words"):
+        key = (str(Path(path).resolve()), transcript, language, recognizer)
+        if key not in memo:
+            audio = load_audio(path)
+            memo[key] = (audio, analyze_speech(audio, transcript, language, recognizer=recognizer))
+        return copy.deepcopy(memo[key])
+
+    return analyse
+
+
+# The fast tier (`tools/dev.py test --fast`, pytest -m "not slow") leaves out the slow tests: those marked
+# `slow` where they are written, and every test that uses one of these expensive fixtures (path prefix,
+# fixture name → what it costs; wall seconds measured per file on the loaded 2-core machine, 4-5× idle).
+SLOW_FIXTURES = {
+    ("tests/neural_body/", "trained"): "trains a tiny body model (36 s)",
+    ("tests/neural_face/", "lj_clips"): "analyses 4 clips for face training targets",
+    ("tests/neural_face/", "tiny_model"): "trains a tiny face model (344 s)",
+    ("tests/face_mesh/test_lip_gap_blender.py", "keyed"): "24 generations of 8 clips keyed in Blender (69 s)",
+    ("tests/prompts/test_prompts.py", "long_analysis"): "29 s of speech analysed (7 s)",
+    ("tests/engines/test_builtin_face.py", "lj_faces"): "forced alignment of all 32 LJSpeech clips (58 s)",
+    ("tests/engines/test_body_dynamics.py", "minute"): "a minute analysed, then every emotion and seed (46 s)",
+    ("tests/addon/test_user_rigs.py", "three_generations"): "three takes generated and keyed in Blender (15 s)",
+    ("tests/backend/test_batch_ray.py", "ray_address"): "a local Ray cluster and batches on it (50 s)",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = Path(str(item.fspath)).resolve()
+        rel = path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else path.as_posix()
+        if any(rel.startswith(prefix) and name in item.fixturenames for prefix, name in SLOW_FIXTURES):
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_configure(config):

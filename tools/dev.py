@@ -2,7 +2,8 @@
 """Set up the project's virtual environment, run the demo, or run the tests.
 
     python3.11 tools/dev.py demo    # .venv + dependencies, then audio → out/
-    python3.11 tools/dev.py test    # .venv + dependencies, then the whole test suite
+    python3.11 tools/dev.py test    # .venv + dependencies, then the whole test suite (what CI runs)
+    python3.11 tools/dev.py test --fast   # the fast tier for development: leaves out tests marked slow
 
 Needs only Python 3.11 and pip. The environment is reinstalled when requirements.txt changes.
 """
@@ -78,9 +79,24 @@ def main(argv: list[str]) -> int:
                     "-o", str(out), "--bvh", *argv[1:]])
         # then the same sample through the Blender add-on, headless: .blend, .glb, .fbx, preview sheet
         return code or run([str(REPO / "tools" / "demo_blender.py"), str(out)])
-    if os.name != "nt":
-        ensure_legacy_blender()
-    return run(["-m", "pytest", *argv[1:]])
+    args = argv[1:]
+    if "--fast" in args:
+        args = fast_tier(args)
+    elif os.name != "nt":
+        ensure_legacy_blender()  # only the bpy 4.2 test (marked slow) uses it
+    return run(["-m", "pytest", *args])
+
+
+def fast_tier(args: list[str]) -> list[str]:
+    """pytest arguments for the fast tier: the same tests less those marked `slow` (pyproject.toml says which
+    kinds are), joined with the caller's own -m expression if any."""
+    args = [a for a in args if a != "--fast"]
+    for i, a in enumerate(args):
+        if a == "-m" and i + 1 < len(args):
+            return args[:i] + ["-m", f"not slow and ({args[i + 1]})"] + args[i + 2:]
+        if a.startswith("-m") and len(a) > 2:
+            return args[:i] + ["-m", f"not slow and ({a[2:]})"] + args[i + 1:]
+    return ["-m", "not slow", *args]
 
 
 if __name__ == "__main__":

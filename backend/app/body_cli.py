@@ -32,13 +32,10 @@ def shared_speech(shared: Path, heldout: bool) -> tuple[list[Path], dict[str, st
     files = sorted((speech / "ljspeech").glob("*.wav")) + sorted((speech / "librispeech").glob("*.ogg"))
     if not files:
         raise UserError(f"no speech found under {speech}: pass --shared-dir (the folder holding data/)")
-    texts = {}
+    from ..formats.ljspeech import read_ljspeech_transcripts
+
     meta = speech / "ljspeech" / "metadata.csv"
-    if meta.is_file():
-        for line in meta.read_text(encoding="utf-8").splitlines():
-            parts = line.split("|")
-            if len(parts) >= 3:
-                texts[parts[0]] = parts[2]
+    texts = read_ljspeech_transcripts(meta) if meta.is_file() else {}
     for txt in (speech / "librispeech").glob("*.txt"):
         texts[txt.stem] = txt.read_text(encoding="utf-8").strip()
     files = [f for f in files if (f.stem in HELDOUT_SPEECH) == heldout]

@@ -21,6 +21,7 @@ def bpy42_python() -> Path | None:
     return path if path.exists() else None
 
 
+@pytest.mark.slow  # its own bpy 4.2 interpreter (tools/dev.py test prepares it; the fast tier does not)
 def test_legacy_actions_on_blender_4_2(lj_clip, tmp_path, lj_transcripts):
     python = bpy42_python()
     if python is None:

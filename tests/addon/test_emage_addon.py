@@ -48,6 +48,7 @@ def test_emage_folder_is_checked_on_selection(addon, prefs, emage_weights, tmp_p
     assert s.emage_status == ""
 
 
+@pytest.mark.slow  # EMAGE over a whole clip, keyed in Blender
 def test_generate_with_emage_keys_the_default_character(addon, prefs, emage_weights, shared_dir):
     import json
     import shutil

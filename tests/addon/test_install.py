@@ -24,7 +24,7 @@ import pytest
 
 from .conftest import REPO
 
-pytestmark = pytest.mark.blender
+pytestmark = [pytest.mark.blender, pytest.mark.slow]  # builds the zips, installs into a stock Blender
 STOCK_VENV = REPO / "build" / "stock-blender"
 STOCK_PACKAGES = ["bpy==5.0.1", "numpy<2"]  # what Blender 5.0's own Python has that Orator uses
 SESSION = Path(__file__).with_name("stock_blender_session.py")

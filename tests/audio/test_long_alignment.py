@@ -74,14 +74,17 @@ def _check_aligned(speech, reference) -> None:
     assert total >= 0.8 * speech.duration and hits >= 0.95 * total, (hits, total)
 
 
+@pytest.mark.slow  # a minute of forced alignment (8 s)
 def test_a_minute_of_speech_aligns_to_its_transcript(minute):
     _check_aligned(*minute)
 
 
+@pytest.mark.slow  # 5 min of forced alignment
 def test_five_minutes_of_speech_align_to_their_transcript(five_minutes):
     _check_aligned(*five_minutes)
 
 
+@pytest.mark.slow  # a minute of forced alignment, twice (8 s)
 def test_a_missing_and_an_unspoken_sentence_cost_only_themselves(minute):
     """Sentence 3 is left out of the transcript; a sentence nobody says is added before sentence 6."""
     speech, reference = minute

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import time
 
 import numpy as np
 import pytest
@@ -27,6 +26,7 @@ def long_speech(tmp_path_factory, shared_dir):
     return load_audio(out)
 
 
+@pytest.mark.slow  # three recognitions of the long speech (13 s)
 def test_parallel_recognition_is_deterministic_and_close_to_serial(long_speech, monkeypatch):
     assert long_speech.duration > phones_mod.PARALLEL_MIN_S
     a = analyze_speech(long_speech, None, "en")
@@ -65,8 +65,8 @@ def test_cancel_during_parallel_recognition_leaves_no_child(long_speech):
             control.cancel_event.set()
 
     control.on_progress = on_progress
-    started = time.monotonic()
     with pytest.raises(Cancelled):
         analyze_speech(long_speech, None, "en", control)
-    assert time.monotonic() - started < 10
+    first = next(i for i, s in enumerate(stages) if s.startswith("recognising"))
+    assert all(s.startswith("recognising") for s in stages[first:]), stages  # stopped inside recognition
     assert child_pids() == before, "no decoder child left behind, not even a zombie"

@@ -7,11 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from backend.formats.motion_npz import read_motion_npz
 
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # two batch runs of 2 workers over 4 files (25 s)
 def test_batch_runs_in_parallel_skips_finished_and_survives_bad_files(tmp_path, shared_dir):
     src = tmp_path / "in"
     (src / "sub").mkdir(parents=True)

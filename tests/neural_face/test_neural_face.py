@@ -252,6 +252,7 @@ def shipped():
     return NeuralFaceEngine(SHIPPED_CHECKPOINT)
 
 
+@pytest.mark.slow  # forced alignment + the shipped model over a clip (21 s)
 def test_shipped_checkpoint_generates_lip_synced_curves_for_real_speech(shipped, lj_clip, lj_transcripts):
     from backend.audio.analyze import analyze_speech
     from backend.audio.io import load_audio
@@ -272,6 +273,7 @@ def test_shipped_checkpoint_generates_lip_synced_curves_for_real_speech(shipped,
     assert float(np.mean(jitter(mouth))) < 0.01
 
 
+@pytest.mark.slow  # trains through the CLI (21 s)
 def test_train_face_command_writes_a_resumable_checkpoint(shared_dir, tmp_path, capsys):
     data = tmp_path / "data" / "speech" / "ljspeech"
     data.mkdir(parents=True)

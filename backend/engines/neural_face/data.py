@@ -96,13 +96,10 @@ def ljspeech_items(ljspeech_dir: str | Path) -> list[tuple[Path, str | None]]:
     Transcripts come from metadata.csv (`id|text|normalised text`) where listed.
     """
     folder = Path(ljspeech_dir)
-    transcripts = {}
+    from ...formats.ljspeech import read_ljspeech_transcripts
+
     meta = folder / "metadata.csv"
-    if meta.is_file():
-        for line in meta.read_text(encoding="utf-8").splitlines():
-            parts = line.split("|")
-            if len(parts) >= 3:
-                transcripts[parts[0]] = parts[2]
+    transcripts = read_ljspeech_transcripts(meta) if meta.is_file() else {}
     return [(wav, transcripts.get(wav.stem)) for wav in sorted(folder.glob("*.wav"))]
 
 
