@@ -23,6 +23,7 @@ from scipy.ndimage import binary_erosion, gaussian_filter1d
 from ...analysis import SpeechAnalysis
 from ...errors import UserError
 from ...formats.arkit import NUM_ARKIT
+from ...motion.dynamics import enforce_dynamics
 from ...progress import JobControl
 from .checkpoint import load_weights
 from .inference import FPS, SAMPLE_RATE, EmageModel, Sampling
@@ -173,7 +174,9 @@ class EmageBodyEngine:
         from ...prompts import read_prompts
         prompts = read_prompts(options.prompts, analysis.n_frames) if options.prompts else None
         body = self.prepare(options).run(analysis.samples, analysis.n_frames, rng, take, prompts, control)
-        return body.poses, body.trans, body.expressions, body.jaw
+        # Human joint ranges and speeds (issue 12) on what the pipeline keys; run() and --raw stay the
+        # network's own result. Legs and jaw are not limited, so the planted feet stay planted.
+        return enforce_dynamics(body.poses, analysis.fps), body.trans, body.expressions, body.jaw
 
 
 def load_flame_to_arkit(path: str) -> np.ndarray:

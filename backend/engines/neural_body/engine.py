@@ -13,6 +13,7 @@ import torch
 from ...analysis import SpeechAnalysis
 from ...errors import UserError
 from ...models import BODY_MODEL, missing_model_message
+from ...motion.dynamics import enforce_dynamics
 from ...progress import JobControl
 from .infer import DEFAULT_CHECKPOINT, KnownMotion, SamplingParams, generate_motion
 from .model import load_checkpoint
@@ -53,7 +54,8 @@ class NeuralBodyGenerator:
                                   sampling=sampling, known=known, control=control)
         finally:
             torch.set_num_threads(threads)
-        return out.poses, out.trans
+        # A sampled network can still flip a forearm's twist or outrun a person: the shared post-process.
+        return enforce_dynamics(out.poses, analysis.fps), out.trans
 
 
 def prompts_as_known(path: str, n_frames: int) -> KnownMotion:
