@@ -53,6 +53,8 @@ _KEY_SPEED_CAPS = ((slice(0, 3), 0.72), (slice(3, 4), 200.0), (slice(4, 5), 220.
 _MIN_JERK_PEAK = 1.875
 _ARC_OUT_X = 0.25
 _HANG_MIN_X, _HANG_FLOOR_FROM_Y = 0.25, -0.17
+_HANGING_MICRO_CUT = 0.4
+_ARM_MICRO = tuple(f"{s}_{j}" for s in ("left", "right") for j in ("shoulder", "elbow", "wrist"))
 
 
 @dataclass(frozen=True)
@@ -567,7 +569,11 @@ def _hand_track(plan: list[PlannedGesture], hand: str, style: EmotionStyle, para
         if t > keys_t[-1] + 1e-3:
             to_behind, from_behind = v is behind and keys_v[-1] is not behind, keys_v[-1] is behind and v is not behind
             if (to_behind or from_behind) and keys_v[-1] is not via:  # around the hip, not through it
-                t_via = keys_t[-1] + min(0.45 if to_behind else t - keys_t[-1] - 0.55, 0.5 * (t - keys_t[-1]))
+                # the via key splits the time by path length: at a fixed 0.45 s a far hand reached it too
+                # fast, the speed caps pulled it in, and the hand cut through the hip (0.04 m from the axis)
+                d1 = float(np.linalg.norm(via[:3] - keys_v[-1][:3]))
+                d2 = float(np.linalg.norm(v[:3] - via[:3]))
+                t_via = keys_t[-1] + (t - keys_t[-1]) * d1 / max(d1 + d2, 1e-6)
                 if t_via > keys_t[-1] + 1e-3 and t_via < t - 1e-3:
                     keys_t.append(t_via)
                     keys_v.append(via)
@@ -821,9 +827,14 @@ def generate_body(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
     liveliness = 0.25 + 0.75 * speaking  # hands resting in pauses drift less
     drift *= liveliness[:, None]
     micro = micro_motion(n, fps, rng, 0.5 + 0.5 * speaking, 0.3 + 0.7 * speaking)
-    for name, offset in posture_drift(n, fps, rng, 0.6 + 0.4 * style.idle_energy, params.posture).items():
+    posture = posture_drift(n, fps, rng, 0.6 + 0.4 * style.idle_energy, params.posture)
+    for name, offset in posture.items():
         micro[name] = micro[name] + offset  # a few degrees: adding the axis-angle offsets is close enough
-    wander_raise, wander_round = collar_wander(n, fps, rng, 0.6 + 0.4 * style.idle_energy, params.posture)
+    # the trunk's forward lean (+ pitch, rad) carries hands held in front down toward the groin: lifted as
+    # for the sad slump below
+    lean = np.maximum(sum(posture[f"spine{i}"][:, 0] for i in (1, 2, 3)), 0.0)
+    wander_raise, wander_round = collar_wander(n, fps, rng, 0.6 + 0.4 * style.idle_energy, params.posture,
+                                               0.3 + 0.7 * speaking)
     if control is not None:
         control.check()
 
@@ -836,6 +847,7 @@ def generate_body(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
         hands = {}
         for i, h in enumerate(("left", "right")):
             v = interpolate_hermite(*tracks[h], t)
+            v[:, 1] += np.maximum(v[:, 2], 0.0) * np.tan(lean[sl])
             v[:, 0:3] += params.arm_drift_m * drift[sl, 3 * i:3 * i + 3]
             v[:, 3] += params.arm_drift_twist_deg * drift[sl, 6 + i]
             v[:, 4:6] += params.wrist_drift_deg * drift[sl, 8 + 2 * i:10 + 2 * i]
@@ -865,10 +877,16 @@ def generate_body(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
             hands=hands,
         )
         chunk = channels_to_poses(ch)
+        # A hanging arm's micro-motion is smaller: added after the IK, at full size it swung a hand low at
+        # the hip 9 cm inward, in front of the groin.
+        hanging = {h: 1.0 - _HANGING_MICRO_CUT * np.clip((-0.2 - hands[h][:, 1]) / 0.08, 0.0, 1.0)
+                   for h in ("left", "right")}
         for name, offset in micro.items():  # living micro-motion on top of the planned rotations
             j = _J[name]
+            side = name.split("_")[0]
+            off = offset[sl] * hanging[side][:, None] if side in hanging and name in _ARM_MICRO else offset[sl]
             chunk[:, j] = quat_to_axis_angle(quat_multiply(axis_angle_to_quat(chunk[:, j]),
-                                                           axis_angle_to_quat(offset[sl])))
+                                                           axis_angle_to_quat(off)))
         poses[sl] = chunk
         trans[sl] = pelvis_pos
         if control is not None:
