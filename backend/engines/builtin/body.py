@@ -54,6 +54,7 @@ _MIN_JERK_PEAK = 1.875
 _ARC_OUT_X = 0.25
 _HANG_MIN_X, _HANG_FLOOR_FROM_Y = 0.25, -0.17
 _HANGING_MICRO_CUT = 0.4
+_RELEASE_S = 2.5  # after a one-handed regime the resting hand gestures again this much later
 _ARM_MICRO = tuple(f"{s}_{j}" for s in ("left", "right") for j in ("shoulder", "elbow", "wrist"))
 
 
@@ -510,8 +511,11 @@ def free_hands(regimes: list[RegimeSpan] | None, t: float) -> tuple[str, ...]:
     """The hands that may gesture at t: both, or only the active one in a one-handed regime."""
     if not regimes:
         return ("left", "right")
-    span = _regime_at(regimes, t)
-    return (span.active,) if span.regime.one_handed else ("left", "right")
+    out = ("left", "right")
+    for at in (t, t - _RELEASE_S):  # a hand behind the back or low needs a while to come back
+        span = _regime_at(regimes, at)
+        out = tuple(h for h in out if h == span.active or not span.regime.one_handed)
+    return out or ("left", "right")
 
 
 def _hand_track(plan: list[PlannedGesture], hand: str, style: EmotionStyle, params: BodyParams,
@@ -531,8 +535,9 @@ def _hand_track(plan: list[PlannedGesture], hand: str, style: EmotionStyle, para
     hanging = (id(rests["arms_down"]), id(rests["low"]))
     regimes = regimes or [RegimeSpan(0.0, np.inf, REST_REGIMES[0], "right")]
     in_pause = lambda t: bool(len(silences)) and bool(np.any((silences[:, 0] <= t) & (t <= silences[:, 1])))
-    # a regime that starts inside a long pause holds from the pause's start: the hands go from the last
-    # gesture straight to the new rest and stay still in the pause, instead of moving again in it
+    # a regime that starts inside a long pause holds from the pause's end: the hands keep the rest they
+    # reached and stay still in the pause (a hand from behind the back to the clasp needs all of a 1.4 s
+    # pause), and change with the next phrase
     changes = sorted({r.start for r in regimes[1:] if not in_pause(r.start)} | set(silences.ravel().tolist()))
 
     def silence_at(t: float) -> int:
@@ -542,7 +547,7 @@ def _hand_track(plan: list[PlannedGesture], hand: str, style: EmotionStyle, para
 
     def rest_at(t: float) -> np.ndarray:
         i = silence_at(t)
-        span = _regime_at(regimes, silences[i, 1] if i >= 0 else t)
+        span = _regime_at(regimes, silences[i, 0] if i >= 0 else t)
         name = span.regime.active if hand == span.active or not span.regime.one_handed else span.regime.resting
         if name == "ready" and i >= 0:
             name = REST_NAMES[int(rest_choice[i])]
@@ -602,7 +607,7 @@ def _hand_track(plan: list[PlannedGesture], hand: str, style: EmotionStyle, para
         out, prev = [(cur, first)], first
         for b, r in seq[1:]:
             tt = travel_s(prev, r, 0.8, behind)
-            leave = max(b - 0.5 * tt, cur + 0.3)
+            leave = max(b, cur + 0.3)  # from the change on: a pause's rest is held to its end
             out += [(leave, prev), (leave + tt, r)]
             cur, prev = leave + tt, r
         if to_v is not None:
@@ -613,9 +618,10 @@ def _hand_track(plan: list[PlannedGesture], hand: str, style: EmotionStyle, para
         return out
 
     def rest_between(t0: float, t1: float, from_v: np.ndarray | None, to_v: np.ndarray | None) -> None:
-        # the whole sequence if it fits, else the rest of the middle, else the ready pose (hands still
-        # mid-pause rather than in transit)
-        for seq in (rest_sequence(t0, t1), [rest_at(0.5 * (t0 + t1))]):
+        # the whole sequence if it fits, else its first rest, else the rest of the middle, else the ready
+        # pose (hands still mid-pause rather than in transit)
+        full = rest_sequence(t0, t1)
+        for seq in (full, full[:1], [rest_at(0.5 * (t0 + t1))]):
             keys = rest_keys(t0, t1, from_v, to_v, seq)
             if keys is not None:
                 break
