@@ -47,12 +47,12 @@ _N_HAND_CHANNELS = 6 + 45  # wrist xyz, twist/flex/deviation (deg), 15 finger jo
 # Peak speeds a key-to-key transition may reach (minimum-jerk peak 1.875 Δ/Δt): wrist m/s, forearm
 # twist and wrist flexion/deviation deg/s. Chosen so shoulder and elbow p99 stay below real mocap's
 # (2.4 / 6 rad/s, docs/metrics.md); with the old free transitions a palm-up → palm-down change in
-# 0.2 s rolled the forearm at 13 rad/s and wrists reached 4.9 m/s. Wrists 0.72 (not 0.8) m/s: with
-# rests at the sides the right shoulder's p99 reached 1.41 × real (1.87 rad/s), 1.52 × with a prompt.
-_KEY_SPEED_CAPS = ((slice(0, 3), 0.72), (slice(3, 4), 200.0), (slice(4, 5), 220.0), (slice(5, 6), 160.0))
+# 0.2 s rolled the forearm at 13 rad/s and wrists reached 4.9 m/s. Wrists 0.66 (not 0.8) m/s: with
+# rests at the sides and the collars wandering the right shoulder's p99 reached 1.45 × real (1.87 rad/s).
+_KEY_SPEED_CAPS = ((slice(0, 3), 0.66), (slice(3, 4), 200.0), (slice(4, 5), 220.0), (slice(5, 6), 160.0))
 _MIN_JERK_PEAK = 1.875
 _ARC_OUT_X = 0.25
-_HANG_MIN_X, _HANG_FLOOR_FROM_Y = 0.25, -0.17
+_HANG_MIN_X, _HANG_FLOOR_FROM_Y = 0.25, -0.15
 _HANGING_MICRO_CUT = 0.4
 _RELEASE_S = 2.5  # after a one-handed regime the resting hand gestures again this much later
 _ARM_MICRO = tuple(f"{s}_{j}" for s in ("left", "right") for j in ("shoulder", "elbow", "wrist"))
@@ -112,7 +112,7 @@ EMOTION_STYLES: dict[str, EmotionStyle] = {
     "neutral": EmotionStyle(),
     "happy": EmotionStyle(amplitude=1.2, space=1.15, height_m=0.02, rate=1.3, tempo=0.9, nod=1.2,
                           idle_energy=1.2, spine_pitch=-2.0, head_pitch=-3.0),
-    "sad": EmotionStyle(amplitude=0.5, space=0.75, height_m=-0.05, rate=0.65, tempo=1.45, nod=0.6,
+    "sad": EmotionStyle(amplitude=0.5, space=0.75, height_m=-0.05, rate=0.55, tempo=1.45, nod=0.6,
                         idle_energy=0.6, spine_pitch=13.0, head_pitch=12.0, shrug=-2.0, protraction=7.0),
     "angry": EmotionStyle(amplitude=1.35, space=1.1, rate=1.2, tempo=0.72, nod=1.6, idle_energy=1.1,
                           spine_pitch=4.0, head_pitch=3.0, shrug=2.5, protraction=3.0),
@@ -387,6 +387,8 @@ def plan_gestures(analysis: SpeechAnalysis, style: EmotionStyle, emotion: str, i
                 hands = (dominant,) if rng.random() < 0.65 else ("left" if dominant == "right" else "right",)
         allowed = free_hands(regimes, apex)
         if any(h not in allowed for h in hands):
+            if kind.two_handed and kind.stroke.wrist[0] < 0.1:  # hands meeting at the midline, done by
+                kind = _ONE_HANDED_STAND_IN                       # one hand, read as a hand at the groin
             hands = allowed
         stroke_start = apex - kind.stroke_s * style.tempo
         if any(last_apex[h] > stroke_start - 0.15 for h in hands):
@@ -691,6 +693,7 @@ def limit_key_speeds(key_t: np.ndarray, key_v: np.ndarray, caps=_KEY_SPEED_CAPS)
 
 
 _MAX_NOD_DEG = 9.0
+_ONE_HANDED_STAND_IN = next(g for g in GESTURES if g.name == "palm_up_offer")
 
 
 def _accent_kernel(fps: float) -> tuple[np.ndarray, int]:
@@ -832,7 +835,10 @@ def generate_body(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
     speaking = np.convolve(np.asarray(analysis.speech, dtype=np.float64), np.ones(31) / 31)[15:15 + n]
     liveliness = 0.25 + 0.75 * speaking  # hands resting in pauses drift less
     drift *= liveliness[:, None]
-    micro = micro_motion(n, fps, rng, 0.5 + 0.5 * speaking, 0.3 + 0.7 * speaking)
+    # a sad body's arms' living motion is a little smaller too (with it at full size sad moved 0.86 ×
+    # angry's mean speed); the neck and head keep theirs, which hold their medians at 0.5 × real
+    energy = 0.7 + 0.3 * style.idle_energy
+    micro = micro_motion(n, fps, rng, 0.5 + 0.5 * speaking, energy * (0.3 + 0.7 * speaking))
     posture = posture_drift(n, fps, rng, 0.6 + 0.4 * style.idle_energy, params.posture)
     for name, offset in posture.items():
         micro[name] = micro[name] + offset  # a few degrees: adding the axis-angle offsets is close enough
@@ -861,7 +867,7 @@ def generate_body(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
             v[:, 0:3] += params.wrist_orbit_m * liveliness[sl, None] * np.stack([np.cos(angle), np.sin(angle)], 1) @ orbit_axes[i].T
             # A hanging hand's drift never brings it in front of the thighs (the groin from the front):
             # wrists below the navel and not behind the back keep out to the side.
-            low = np.clip((_HANG_FLOOR_FROM_Y - v[:, 1]) / 0.08, 0.0, 1.0) * (v[:, 2] > -0.05)
+            low = np.clip((_HANG_FLOOR_FROM_Y - v[:, 1]) / 0.06, 0.0, 1.0) * (v[:, 2] > -0.05)
             v[:, 0] = np.maximum(v[:, 0], _HANG_MIN_X * low)
             hands[h] = v
         wrists = np.stack([hands["left"][:, 0:3], hands["right"][:, 0:3]], axis=1)  # (N, 2, 3)

@@ -160,7 +160,7 @@ GESTURE_INDEX: dict[str, int] = {g.name: i for i, g in enumerate(GESTURES)}
 # back past the hip (BEHIND_VIA), never through it.
 REST_POSES: dict[str, HandKey] = {
     "arms_down": HandKey((0.21, -0.34, 0.02), twist=0, flex=0),
-    "hands_together": HandKey((0.07, -0.12, 0.23), twist=5, flex=10),
+    "hands_together": HandKey((0.07, -0.10, 0.24), twist=5, flex=10),
     "hands_behind": HandKey((0.075, -0.27, -0.19), twist=40, flex=10),
 }
 BEHIND_VIA = HandKey((0.23, -0.29, -0.09), twist=20, flex=5)

@@ -157,7 +157,7 @@ MICRO_MOTION: dict[str, tuple[tuple[float, float, float], float]] = {
     "neck": ((2.3, 2.3, 1.4), 0.5),
     "head": ((2.0, 2.2, 1.3), 0.5),
     "left_shoulder": ((3.6, 3.2, 3.2), 0.55),
-    "left_elbow": ((7.2, 7.2, 4.4), 0.5),
+    "left_elbow": ((8.0, 8.0, 4.8), 0.5),
     "left_wrist": ((5.0, 3.0, 5.0), 0.45),
 }
 
