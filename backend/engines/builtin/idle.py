@@ -200,7 +200,7 @@ class PostureParams:
     lean_deg: tuple[float, float, float] = (2.5, 2.0, 1.5)     # pitch, yaw, roll, shared by spine1–3
     curve_deg: tuple[float, float, float] = (4.5, 3.0, 3.0)    # spine1 +, spine3 −, spine2 0.8 ×
     own_deg: tuple[float, float, float] = (3.0, 3.0, 2.5)      # independent per spine joint
-    collar_deg: tuple[float, float, float] = (0.0, 4.5, 4.5)   # collar wander: -, rounding, raise
+    collar_deg: tuple[float, float, float] = (0.0, 5.2, 5.2)   # collar wander: -, rounding, raise
     period_s: float = 3.5
     collar_period_s: float = 2.6
     collar_fast_deg: tuple[float, float] = (4.2, 3.8)  # raise, rounding: the living micro-motion part
