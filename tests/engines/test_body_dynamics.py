@@ -196,13 +196,14 @@ def test_a_minute_varies_its_rests_and_moves_trunk_and_collars_like_real_mocap(m
             seen += np.bincount(c.ravel(), minlength=len(REST_CLUSTERS)) / c.size
             assert np.bincount(c.ravel(), minlength=4).max() / c.size < 0.97, (emotion, seed)
     spreads = np.array(spreads)
-    # before issue 12's variety work: 0.8–2.5° spreads, both hands in front 80–95 % of the time, the
-    # side/behind rests only in pauses ≥ 2.2 s
+    # measured: spreads 4.0–4.5° (before issue 12's variety work 0.8–2.5°), both hands in front 52 % of
+    # the time (before 64 %), 5.7 combinations on a sheet (4.8), shares front/clasped/side/behind
+    # 73/14/9/5 % (before 78/12/10/0.1 %: behind the back only in pauses ≥ 2.2 s)
     assert (spreads.mean(axis=0) > 3.5).all() and (spreads.mean(axis=0) < 8.0).all(), spreads.mean(axis=0)
     assert spreads.min() > 2.5, spreads.min(axis=0)
-    assert np.mean(both_front) < 0.85, both_front
-    assert np.mean(distinct) >= 3.0, distinct
-    assert (seen / 20 > 0.02).all(), dict(zip(REST_CLUSTERS, np.round(seen / 20, 3)))
+    assert np.mean(both_front) < 0.58, both_front
+    assert np.mean(distinct) >= 5.2, distinct
+    assert (seen / 20 > 0.03).all(), dict(zip(REST_CLUSTERS, np.round(seen / 20, 3)))
 
 
 def within_envelope(poses: np.ndarray) -> tuple[float, float]:
