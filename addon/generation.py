@@ -70,7 +70,9 @@ def read_request(context) -> GenerateRequest:
                               intensity=float(settings.intensity), transcript=transcript,
                               recognizer=settings.recognizer, language=settings.language,
                               device=prefs.device if prefs is not None else "auto", prompts=prompts,
-                              face_engine=settings.face_engine, **engine)
+                              face_engine=settings.face_engine, **engine,
+                              # motion.npz fingers relative to the user's own SMPL-X mean hand (issue 12)
+                              smplx_model=bpy.path.abspath(settings.smplx_model) if settings.smplx_model else None)
     return GenerateRequest(python=backend.executable, env=backend.environment(), audio=audio,
                            output_dir=output_dir, options=asdict(options),
                            armature_name=settings.armature.name,

@@ -269,18 +269,21 @@ def test_emotions_change_the_body(conversation):
     for emotion in ("sad", "angry", "happy", "surprised", "neutral"):
         poses, trans = generate_body(conversation, emotion, 1.0, np.random.default_rng(0))
         rot, pos = fk(poses, trans)
-        up = np.array([0.0, 1.0, 0.0])
         head_fwd = rot[:, J["head"]] @ np.array([0.0, 0.0, 1.0])
         stats[emotion] = dict(
             speed=upper_body_angular_speed(poses, FPS),
-            flexion=np.degrees(np.arccos((rot[:, J["spine3"]] @ up)[:, 1])).mean(),  # chest tilt from vertical
+            # signed forward tilt of the chest (the unsigned tilt from vertical grows with the posture
+            # wander of every emotion alike: angry's 4° lean read as 10°)
+            flexion=np.degrees(np.arcsin(-(rot[:, J["spine3"]] @ np.array([0.0, 0.0, 1.0]))[:, 1])).mean(),
             head_down=np.degrees(np.arcsin(-head_fwd[:, 1])).mean(),
             wrist_height=(pos[:, list(WRISTS), 1] - pos[:, [J["spine3"]], 1]).mean(),
             collar=(pos[:, [J["left_shoulder"], J["right_shoulder"]], 1] - pos[:, [J["spine3"]], 1]).mean(),
             strokes=len(plan_gestures(conversation, emotion_style(emotion, 1.0), emotion, 1.0,
                                       np.random.default_rng(0), BodyParams())))
     sad, angry, happy, surprised, neutral = (stats[e] for e in ("sad", "angry", "happy", "surprised", "neutral"))
-    assert sad["speed"] < 0.8 * angry["speed"] and sad["speed"] < neutral["speed"]
+    # 0.9 (was 0.8): sad must also keep every joint's median speed ≥ 0.5 × real mocap (issue 12), and
+    # its posture wander and living micro-motion put it at 0.82–0.86 × angry
+    assert sad["speed"] < 0.9 * angry["speed"] and sad["speed"] < neutral["speed"]
     assert sad["flexion"] > angry["flexion"] + 5 and sad["head_down"] > neutral["head_down"] + 5
     assert happy["strokes"] > sad["strokes"] * 1.5
     assert surprised["head_down"] < neutral["head_down"] - 4          # head back
@@ -360,10 +363,12 @@ def test_collars_rest_near_zero(neutral_take, conversation):
     """No shrug at rest: collars move only with breathing and raised hands."""
     poses, _, _ = neutral_take
     collars = np.linalg.norm(poses[:, [J["left_collar"], J["right_collar"]]], axis=-1)
-    # living micro-motion keeps collars within a few degrees (real mocap: 4–7° spread, metrics.md)
-    assert np.median(collars) < 0.08 and collars.max() < 0.25  # shrug gestures and raised hands only
+    # living micro-motion and the slow collar wander keep collars within several degrees (real mocap:
+    # 4–7° spread, issue 12; the wander and the rounding with the hand's reach put the median at 6.8°)
+    assert np.median(collars) < 0.14 and collars.max() < 0.35  # shrug gestures and raised hands only
     silent = ~np.asarray(conversation.speech, dtype=bool)
-    assert np.percentile(collars[silent], 90) < 0.1
+    # in pauses they round or draw back with where the hands rest (behind the back ≈ −6°) and wander
+    assert np.percentile(collars[silent], 90) < 0.22
 
 
 def test_rest_poses_hang_at_the_sides_rest_at_the_navel_or_behind_the_back():
@@ -376,18 +381,22 @@ def test_rest_poses_hang_at_the_sides_rest_at_the_navel_or_behind_the_back():
         poses, trans = generate_body(silent, "neutral", 0.5, np.random.default_rng(seed))
         _, pos = fk(poses, trans)
         wrist = pos[:, list(WRISTS)] - pos[:, [J["pelvis"]]]
-        elbow = np.degrees(np.linalg.norm(poses[:, [J["left_elbow"], J["right_elbow"]]], axis=-1))
-        if wrist[..., 2].max() < -0.1:  # behind the back
-            seen.add("hands_behind")
-            assert np.all(np.abs(wrist[..., 0]) < 0.15) and np.all(wrist[..., 1] < 0.15)
-            assert np.all(wrist[..., 2] > -0.3)  # resting on the back, not reaching out behind
-        elif np.abs(wrist[..., 0]).min() > 0.15:  # at the sides
-            seen.add("arms_down")
-            assert np.all(wrist[..., 2] < 0.08) and np.all(wrist[..., 1] < 0.0)
-        else:
-            seen.add("hands_together")
-            assert np.all(wrist[..., 1] > 0.12) and np.all(np.abs(wrist[..., 0]) < 0.12)
-            assert np.all((elbow > 65) & (elbow < 110))
+        elbows = np.degrees(np.linalg.norm(poses[:, [J["left_elbow"], J["right_elbow"]]], axis=-1))
+        # each hand on its own: a speaker may hold one hand behind the back or low and the other not
+        for w, elbow in zip(np.moveaxis(wrist, 1, 0), elbows.T):
+            if w[:, 2].max() < -0.1:  # behind the back
+                seen.add("hands_behind")
+                assert np.all(np.abs(w[:, 0]) < 0.15) and np.all(w[:, 1] < 0.15)
+                assert np.all(w[:, 2] > -0.3)  # resting on the back, not reaching out behind
+            elif np.abs(w[:, 0]).min() > 0.15:  # at the sides (or low at the hip, thumb as in a pocket)
+                seen.add("arms_down")
+                # at hip height, beside the thigh: the trunk's slow posture wander (issue 12) carries a
+                # hanging hand some 3 cm up and forward with it
+                assert np.all(w[:, 2] < 0.11) and np.all(w[:, 1] < 0.04)
+            else:
+                seen.add("hands_together")
+                assert np.all(w[:, 1] > 0.12) and np.all(np.abs(w[:, 0]) < 0.12)
+                assert np.all((elbow > 65) & (elbow < 110))
     assert seen == {"arms_down", "hands_together", "hands_behind"}
 
 

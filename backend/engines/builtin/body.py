@@ -27,10 +27,10 @@ from ...progress import JobControl
 from ...vocabulary.choices import EMOTIONS
 from ...vocabulary.skeleton import (FACE_JOINTS, JOINT_INDEX, LEFT_HAND, NUM_JOINTS, PELVIS_REST_HEIGHT, REST_OFFSETS,
                                    RIGHT_HAND)
-from .gestures import (BEHIND_MIN_PAUSE_S, BEHIND_VIA, GESTURES, MAX_COUNT, READY_POSE, REST_POSES, REST_WEIGHTS,
-                       GestureKind, HandKey)
-from .idle import (IdleParams, catmull_rom_velocities, idle_layer, interpolate_hermite, interpolate_min_jerk,
-                   micro_motion, min_jerk, smooth_noise)
+from .gestures import (BEHIND_MIN_PAUSE_S, BEHIND_VIA, GESTURES, LOW_REST, MAX_COUNT, READY_POSE, REGIME_S,
+                       REST_POSES, REST_REGIMES, REST_WEIGHTS, GestureKind, HandKey, RestRegime)
+from .idle import (IdleParams, PostureParams, catmull_rom_velocities, collar_wander, idle_layer, interpolate_hermite,
+                   interpolate_min_jerk, micro_motion, min_jerk, posture_drift, smooth_noise)
 
 _CHUNK_FRAMES = 4096
 _OFF = np.asarray(REST_OFFSETS, dtype=np.float64)
@@ -47,13 +47,15 @@ _N_HAND_CHANNELS = 6 + 45  # wrist xyz, twist/flex/deviation (deg), 15 finger jo
 # Peak speeds a key-to-key transition may reach (minimum-jerk peak 1.875 Δ/Δt): wrist m/s, forearm
 # twist and wrist flexion/deviation deg/s. Chosen so shoulder and elbow p99 stay below real mocap's
 # (2.4 / 6 rad/s, docs/metrics.md); with the old free transitions a palm-up → palm-down change in
-# 0.2 s rolled the forearm at 13 rad/s and wrists reached 4.9 m/s.
-_KEY_SPEED_CAPS = ((slice(0, 3), 0.8), (slice(3, 4), 200.0), (slice(4, 5), 220.0), (slice(5, 6), 160.0))
+# 0.2 s rolled the forearm at 13 rad/s and wrists reached 4.9 m/s. Wrists 0.66 (not 0.8) m/s: with
+# rests at the sides and the collars wandering the right shoulder's p99 reached 1.45 × real (1.87 rad/s).
+_KEY_SPEED_CAPS = ((slice(0, 3), 0.66), (slice(3, 4), 200.0), (slice(4, 5), 220.0), (slice(5, 6), 160.0))
 _MIN_JERK_PEAK = 1.875
 _ARC_OUT_X = 0.25
-_HANG_BLOCK_S = 4.0
-_HANG_MIN_X, _HANG_FLOOR_FROM_Y = 0.25, -0.17
-_HANG_PROBABILITY = 0.45  # wrist x halfway between the sides and gesture space (chest frame)
+_HANG_MIN_X, _HANG_FLOOR_FROM_Y = 0.25, -0.15
+_HANGING_MICRO_CUT = 0.4
+_RELEASE_S = 2.5  # after a one-handed regime the resting hand gestures again this much later
+_ARM_MICRO = tuple(f"{s}_{j}" for s in ("left", "right") for j in ("shoulder", "elbow", "wrist"))
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ class BodyParams:
     head_turn_every_s: tuple[float, float] = (0.8, 2.5)
     arm_drift_m: float = 0.025           # slow living motion of the wrist targets
     arm_drift_twist_deg: float = 6.0
-    wrist_drift_deg: float = 12.0        # slow wrist flexion/deviation wander
+    wrist_drift_deg: float = 18.0        # slow wrist flexion/deviation wander
     wrist_orbit_m: float = 0.012         # wrists circle slowly, so they never stop dead (as in mocap)
     wrist_orbit_period_s: float = 1.9
     collar_follow_deg_per_m: float = 25.0  # collars rise/round as the hand rises/reaches forward
@@ -85,6 +87,8 @@ class BodyParams:
     knee_flex_rad: float = 0.06          # the straighter knee's flexion: relaxed, never locked
     collar_follow_from_m: float = -0.1   # collars follow only hands above this chest-frame height
     idle: IdleParams = field(default_factory=IdleParams)
+    posture: PostureParams = field(default_factory=PostureParams)
+    collar_reach_deg_per_m: float = 20.0  # collars round forward as the hand goes forward, back behind
 
 
 @dataclass(frozen=True)
@@ -339,8 +343,10 @@ def stroke_candidates(analysis: SpeechAnalysis, params: BodyParams) -> tuple[np.
 
 
 def plan_gestures(analysis: SpeechAnalysis, style: EmotionStyle, emotion: str, intensity: float,
-                  rng: np.random.Generator, params: BodyParams) -> list[PlannedGesture]:
-    """Strokes on the strongest syllables, each given a gesture kind and hand(s)."""
+                  rng: np.random.Generator, params: BodyParams, regimes: list[RegimeSpan] | None = None
+                  ) -> list[PlannedGesture]:
+    """Strokes on the strongest syllables, each given a gesture kind and hand(s); in a one-handed regime
+    the active hand takes the resting hand's strokes (it gestures more, the take does not get stiller)."""
     times, strength = stroke_candidates(analysis, params)
     loud = np.asarray(analysis.loudness, dtype=np.float64)
     k = float(np.clip(intensity, 0.0, 1.0))
@@ -379,9 +385,14 @@ def plan_gestures(analysis: SpeechAnalysis, style: EmotionStyle, emotion: str, i
                 hands = (other,) if rng.random() < params.switch_hand_probability else prev.hands
             else:
                 hands = (dominant,) if rng.random() < 0.65 else ("left" if dominant == "right" else "right",)
+        allowed = free_hands(regimes, apex)
+        if any(h not in allowed for h in hands):
+            if kind.two_handed and kind.stroke.wrist[0] < 0.1:  # hands meeting at the midline, done by
+                kind = _ONE_HANDED_STAND_IN                       # one hand, read as a hand at the groin
+            hands = allowed
         stroke_start = apex - kind.stroke_s * style.tempo
         if any(last_apex[h] > stroke_start - 0.15 for h in hands):
-            free = [h for h in ("left", "right") if last_apex[h] <= stroke_start - 0.15]
+            free = [h for h in allowed if last_apex[h] <= stroke_start - 0.15]
             if kind.two_handed or not free:
                 continue
             hands = (free[0],)
@@ -457,19 +468,79 @@ def choose_rests(silences: np.ndarray, emotion: str, intensity: float, rng: np.r
     return out
 
 
+@dataclass(frozen=True)
+class RegimeSpan:
+    """One stretch [start, end) s of a take held in one RestRegime; `active` is the hand that gestures."""
+
+    start: float
+    end: float
+    regime: RestRegime
+    active: str
+
+
+def plan_regimes(analysis: SpeechAnalysis, emotion: str, intensity: float, rng: np.random.Generator
+                 ) -> list[RegimeSpan]:
+    """Rest regimes covering the take, each REGIME_S long, its end moved into a pause within 2 s when
+    there is one (people change how they hold their hands between phrases), never twice the same."""
+    k = float(np.clip(intensity, 0.0, 1.0))
+    i_emo = EMOTIONS.index(emotion)
+    w = np.array([(1 - k) * r.weights[0] + k * r.weights[i_emo] for r in REST_REGIMES])
+    pauses = silence_intervals(analysis, 0.25)
+    mids = pauses.mean(axis=1) if len(pauses) else np.zeros(0)
+    spans: list[RegimeSpan] = []
+    t, prev = 0.0, -1
+    while t < analysis.duration:
+        end = t + rng.uniform(*REGIME_S)
+        if len(mids):
+            near = mids[np.argmin(np.abs(mids - end))]
+            end = near if abs(near - end) < 2.0 and near > t + 3.0 else end
+        wi = w.copy()
+        if prev >= 0:
+            wi[prev] = 0.0
+        prev = int(rng.choice(len(REST_REGIMES), p=wi / wi.sum()))
+        active = "right" if rng.random() < 0.55 else "left"
+        spans.append(RegimeSpan(t, end, REST_REGIMES[prev], active))
+        t = end
+    return spans
+
+
+def _regime_at(regimes: list[RegimeSpan], t: float) -> RegimeSpan:
+    i = int(np.searchsorted([r.start for r in regimes], t, side="right")) - 1
+    return regimes[min(max(i, 0), len(regimes) - 1)]
+
+
+def free_hands(regimes: list[RegimeSpan] | None, t: float) -> tuple[str, ...]:
+    """The hands that may gesture at t: both, or only the active one in a one-handed regime."""
+    if not regimes:
+        return ("left", "right")
+    out = ("left", "right")
+    for at in (t, t - _RELEASE_S):  # a hand behind the back or low needs a while to come back
+        span = _regime_at(regimes, at)
+        out = tuple(h for h in out if h == span.active or not span.regime.one_handed)
+    return out or ("left", "right")
+
+
 def _hand_track(plan: list[PlannedGesture], hand: str, style: EmotionStyle, params: BodyParams,
                 silences: np.ndarray, rest_choice: np.ndarray, duration: float,
-                hang_blocks: np.ndarray | None = None
+                regimes: list[RegimeSpan] | None = None
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Key times (K,), values and velocities (K, _N_HAND_CHANNELS) of one hand (left-hand authoring).
 
     The hand stops only at stroke apexes and in rest poses; preparation flows into the stroke and the
     hold drifts into the retraction, so speed minima (motion beats) fall on the stressed syllables.
+    Where it rests is the regime's (plan_regimes); a hand free across a regime change moves to the new
+    rest at the change, and a "ready" hand drops to the pause's own rest (choose_rests) in long pauses.
     """
-    rest_keys = [_key_vector(REST_POSES[name]) for name in REST_NAMES]
-    ready = _key_vector(READY_POSE)
-    behind, via = rest_keys[REST_NAMES.index("hands_behind")], _key_vector(BEHIND_VIA)
-    arms_down = rest_keys[REST_NAMES.index("arms_down")]
+    rests = {name: _key_vector(REST_POSES[name]) for name in REST_NAMES}
+    rests["ready"], rests["low"] = _key_vector(READY_POSE), _key_vector(LOW_REST)
+    ready, behind, via = rests["ready"], rests["hands_behind"], _key_vector(BEHIND_VIA)
+    hanging = (id(rests["arms_down"]), id(rests["low"]))
+    regimes = regimes or [RegimeSpan(0.0, np.inf, REST_REGIMES[0], "right")]
+    in_pause = lambda t: bool(len(silences)) and bool(np.any((silences[:, 0] <= t) & (t <= silences[:, 1])))
+    # a regime that starts inside a long pause holds from the pause's end: the hands keep the rest they
+    # reached and stay still in the pause (a hand from behind the back to the clasp needs all of a 1.4 s
+    # pause), and change with the next phrase
+    changes = sorted({r.start for r in regimes[1:] if not in_pause(r.start)} | set(silences.ravel().tolist()))
 
     def silence_at(t: float) -> int:
         """Index of the long pause containing t, or −1."""
@@ -478,11 +549,24 @@ def _hand_track(plan: list[PlannedGesture], hand: str, style: EmotionStyle, para
 
     def rest_at(t: float) -> np.ndarray:
         i = silence_at(t)
-        if i >= 0:
-            return rest_keys[int(rest_choice[i])]
-        block = int(t // _HANG_BLOCK_S)
-        hang = hang_blocks is not None and 0 <= block < len(hang_blocks) and hang_blocks[block]
-        return arms_down if hang else ready
+        span = _regime_at(regimes, silences[i, 0] if i >= 0 else t)
+        name = span.regime.active if hand == span.active or not span.regime.one_handed else span.regime.resting
+        if name == "ready" and i >= 0:
+            name = REST_NAMES[int(rest_choice[i])]
+        return rests[name]
+
+    def rest_sequence(t0: float, t1: float) -> list[np.ndarray]:
+        """The rests a hand free over (t0, t1) passes through: changes under 1 s from either end are
+        skipped (no needless trip just before a gesture)."""
+        seq = [rest_at(max(t0, 0.0) + 1e-3)]
+        last = seq[0]
+        for b in changes:
+            if t0 + 1.0 < b < t1 - 1.0:
+                r = rest_at(b + 1e-3)
+                if r is not last:
+                    seq.append((b, r))
+                    last = r
+        return seq
 
     keys_t: list[float] = [-1.0]
     keys_v: list[np.ndarray] = [rest_at(0.0)]
@@ -492,12 +576,16 @@ def _hand_track(plan: list[PlannedGesture], hand: str, style: EmotionStyle, para
         if t > keys_t[-1] + 1e-3:
             to_behind, from_behind = v is behind and keys_v[-1] is not behind, keys_v[-1] is behind and v is not behind
             if (to_behind or from_behind) and keys_v[-1] is not via:  # around the hip, not through it
-                t_via = keys_t[-1] + min(0.45 if to_behind else t - keys_t[-1] - 0.55, 0.5 * (t - keys_t[-1]))
+                # the via key splits the time by path length: at a fixed 0.45 s a far hand reached it too
+                # fast, the speed caps pulled it in, and the hand cut through the hip (0.04 m from the axis)
+                d1 = float(np.linalg.norm(via[:3] - keys_v[-1][:3]))
+                d2 = float(np.linalg.norm(v[:3] - via[:3]))
+                t_via = keys_t[-1] + (t - keys_t[-1]) * d1 / max(d1 + d2, 1e-6)
                 if t_via > keys_t[-1] + 1e-3 and t_via < t - 1e-3:
                     keys_t.append(t_via)
                     keys_v.append(via)
                     keys_flow.append(0.6)
-            elif (v is arms_down) != (keys_v[-1] is arms_down) and max(v[2], keys_v[-1][2]) > 0.1 \
+            elif (id(v) in hanging) != (id(keys_v[-1]) in hanging) and max(v[2], keys_v[-1][2]) > 0.1 \
                     and t - keys_t[-1] > 0.3:
                 # Lowering from gesture space to the sides swings out in an arc: on the straight line
                 # the forearm points across the belly and the fingers pass in front of the groin.
@@ -510,8 +598,42 @@ def _hand_track(plan: list[PlannedGesture], hand: str, style: EmotionStyle, para
             keys_v.append(v)
             keys_flow.append(flow)
 
-    mine = [g for g in plan if hand in g.hands]
     prep_s, retract_s = params.prep_s * style.tempo, params.retract_s * style.tempo
+
+    def rest_keys(t0: float, t1: float, from_v: np.ndarray | None, to_v: np.ndarray | None,
+                  seq: list) -> list[tuple[float, np.ndarray]] | None:
+        """Keys resting over (t0, t1) through `seq` (first rest, then (time, rest) changes), from the hold
+        from_v and on to the preparation to_v (None: none), or None when the speed caps need more time."""
+        first = seq[0]
+        cur = t0 + (travel_s(from_v, first, retract_s, behind) if from_v is not None else 0.0)
+        out, prev = [(cur, first)], first
+        for b, r in seq[1:]:
+            tt = travel_s(prev, r, 0.8, behind)
+            leave = max(b, cur + 0.3)  # from the change on: a pause's rest is held to its end
+            out += [(leave, prev), (leave + tt, r)]
+            cur, prev = leave + tt, r
+        if to_v is not None:
+            t_out = travel_s(prev, to_v, prep_s, behind)
+            if from_v is not None and cur + t_out + 0.3 > t1:
+                return None
+            out.append((t1 - t_out, prev))
+        return out
+
+    def rest_between(t0: float, t1: float, from_v: np.ndarray | None, to_v: np.ndarray | None) -> None:
+        # the whole sequence if it fits, else its first rest, else the rest of the middle, else the ready
+        # pose (hands still mid-pause rather than in transit)
+        full = rest_sequence(t0, t1)
+        for seq in (full, full[:1], [rest_at(0.5 * (t0 + t1))]):
+            keys = rest_keys(t0, t1, from_v, to_v, seq)
+            if keys is not None:
+                break
+        else:
+            keys = rest_keys(t0, -np.inf, None, to_v, [ready])[:0] + rest_keys(t0, t1, None, to_v, [ready])
+            keys[0] = (t0 + travel_s(from_v, ready, retract_s), ready) if from_v is not None else keys[0]
+        for t, v in keys:
+            add(t, v)
+
+    mine = [g for g in plan if hand in g.hands]
     hold_v = None
     hold_end = -np.inf
     for i, g in enumerate(mine):
@@ -520,20 +642,10 @@ def _hand_track(plan: list[PlannedGesture], hand: str, style: EmotionStyle, para
         prep_w, stroke_w = _gesture_wrists(g, style)
         prep_key = _key_vector(g.kind.prep, None, prep_w)
         if hold_v is None or gap > retract_s + prep_s + 0.25:
-            # Going to a rest and back takes as long as the speed caps need: a rest too far for this
-            # pause becomes the ready pose, so the hands are still (not in transit) mid-pause.
-            rest = rest_at(hold_end + 0.5 * gap if hold_v is not None else g.stroke_start - prep_s)
-            t_in = travel_s(hold_v, rest, retract_s, behind) if hold_v is not None else 0.0
-            t_out = travel_s(rest, prep_key, prep_s, behind)
-            if hold_v is not None and t_in + t_out + 0.3 > gap and rest is not ready:
-                rest = ready
-                t_in, t_out = travel_s(hold_v, rest, retract_s, behind), travel_s(rest, prep_key, prep_s, behind)
-            if hold_v is not None:
-                add(hold_end + t_in, rest)
-            add(g.stroke_start - t_out, rest)
+            rest_between(hold_end if hold_v is not None else -1.0, g.stroke_start, hold_v, prep_key)
         elif gap > 0.4:  # co-articulation: a partial retraction toward the ready pose
             toward = rest_at(hold_end + 0.5 * gap)
-            toward = ready if toward is arms_down else toward  # part-way to the sides is in front of the groin
+            toward = toward if toward is rests["hands_together"] else ready  # part-way elsewhere crosses the groin
             add(hold_end + 0.5 * gap, hold_v + 0.45 * (toward - hold_v), flow=0.8)
         stroke_v = _key_vector(g.kind.stroke, g.shape, stroke_w)
         add(g.stroke_start, prep_key, flow=0.9)
@@ -545,9 +657,7 @@ def _hand_track(plan: list[PlannedGesture], hand: str, style: EmotionStyle, para
         prep_v = _key_vector(g.kind.prep, g.shape, prep_w)
         hold_v = stroke_v + 0.12 * (prep_v - stroke_v)  # a hold relaxes a little
         add(hold_end, hold_v, flow=0.7)
-    if hold_v is not None:
-        rest = rest_at(hold_end + retract_s)
-        add(hold_end + travel_s(hold_v, rest, retract_s, behind), rest)
+    rest_between(hold_end if hold_v is not None else -1.0, duration + 1.0, hold_v, None)
     add(max(duration, keys_t[-1]) + 1.0, keys_v[-1])
     key_t, key_v = np.asarray(keys_t), np.stack(keys_v)
     if style.spine_pitch > 0:  # a slumped chest carries hands held in front lower: keep them off the groin
@@ -583,6 +693,7 @@ def limit_key_speeds(key_t: np.ndarray, key_v: np.ndarray, caps=_KEY_SPEED_CAPS)
 
 
 _MAX_NOD_DEG = 9.0
+_ONE_HANDED_STAND_IN = next(g for g in GESTURES if g.name == "palm_up_offer")
 
 
 def _accent_kernel(fps: float) -> tuple[np.ndarray, int]:
@@ -706,13 +817,13 @@ def generate_body(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
     fps = float(analysis.fps)
     if n == 0:
         return np.zeros((0, NUM_JOINTS, 3), np.float32), np.zeros((0, 3), np.float32)
-    plan = plan_gestures(analysis, style, emotion, intensity, rng, params)
+    # How the hands are held changes every 5-12 s (at the sides, clasped, one low or behind...): with
+    # one wait pose, 13 of 16 frames sampled over a minute had the left hand on the belly.
+    regimes = plan_regimes(analysis, emotion, intensity, rng)
+    plan = plan_gestures(analysis, style, emotion, intensity, rng, params, regimes)
     silences = silence_intervals(analysis, params.pause_rest_s)
     rest_choice = choose_rests(silences, emotion, intensity, rng)
-    # Between gestures inside speech a hand waits at the belly (ready) or hangs at the side, changing
-    # every few seconds: with the ready pose only, every frame of a minute had both hands in front.
-    hang = {h: rng.random(int(analysis.duration // _HANG_BLOCK_S) + 1) < _HANG_PROBABILITY for h in ("left", "right")}
-    tracks = {h: _hand_track(plan, h, style, params, silences, rest_choice, analysis.duration, hang[h])
+    tracks = {h: _hand_track(plan, h, style, params, silences, rest_choice, analysis.duration, regimes)
               for h in ("left", "right")}
     accents = accent_curves(plan, analysis, style, rng, params)
     turns = head_turn_curves(analysis, rng, params)
@@ -724,7 +835,18 @@ def generate_body(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
     speaking = np.convolve(np.asarray(analysis.speech, dtype=np.float64), np.ones(31) / 31)[15:15 + n]
     liveliness = 0.25 + 0.75 * speaking  # hands resting in pauses drift less
     drift *= liveliness[:, None]
-    micro = micro_motion(n, fps, rng, 0.5 + 0.5 * speaking, 0.3 + 0.7 * speaking)
+    # a sad body's arms' living motion is a little smaller too (with it at full size sad moved 0.86 ×
+    # angry's mean speed); the neck and head keep theirs, which hold their medians at 0.5 × real
+    energy = 0.7 + 0.3 * style.idle_energy
+    micro = micro_motion(n, fps, rng, 0.5 + 0.5 * speaking, energy * (0.3 + 0.7 * speaking))
+    posture = posture_drift(n, fps, rng, 0.6 + 0.4 * style.idle_energy, params.posture)
+    for name, offset in posture.items():
+        micro[name] = micro[name] + offset  # a few degrees: adding the axis-angle offsets is close enough
+    # the trunk's forward lean (+ pitch, rad) carries hands held in front down toward the groin: lifted as
+    # for the sad slump below
+    lean = np.maximum(sum(posture[f"spine{i}"][:, 0] for i in (1, 2, 3)), 0.0)
+    wander_raise, wander_round = collar_wander(n, fps, rng, 0.6 + 0.4 * style.idle_energy, params.posture,
+                                               0.3 + 0.7 * speaking)
     if control is not None:
         control.check()
 
@@ -737,6 +859,7 @@ def generate_body(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
         hands = {}
         for i, h in enumerate(("left", "right")):
             v = interpolate_hermite(*tracks[h], t)
+            v[:, 1] += np.maximum(v[:, 2], 0.0) * np.tan(lean[sl])
             v[:, 0:3] += params.arm_drift_m * drift[sl, 3 * i:3 * i + 3]
             v[:, 3] += params.arm_drift_twist_deg * drift[sl, 6 + i]
             v[:, 4:6] += params.wrist_drift_deg * drift[sl, 8 + 2 * i:10 + 2 * i]
@@ -744,7 +867,7 @@ def generate_body(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
             v[:, 0:3] += params.wrist_orbit_m * liveliness[sl, None] * np.stack([np.cos(angle), np.sin(angle)], 1) @ orbit_axes[i].T
             # A hanging hand's drift never brings it in front of the thighs (the groin from the front):
             # wrists below the navel and not behind the back keep out to the side.
-            low = np.clip((_HANG_FLOOR_FROM_Y - v[:, 1]) / 0.08, 0.0, 1.0) * (v[:, 2] > -0.05)
+            low = np.clip((_HANG_FLOOR_FROM_Y - v[:, 1]) / 0.06, 0.0, 1.0) * (v[:, 2] > -0.05)
             v[:, 0] = np.maximum(v[:, 0], _HANG_MIN_X * low)
             hands[h] = v
         wrists = np.stack([hands["left"][:, 0:3], hands["right"][:, 0:3]], axis=1)  # (N, 2, 3)
@@ -760,15 +883,22 @@ def generate_body(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
             head=idle.head[sl] + np.stack([accents[sl, 0] + turns[sl, 1] + style.head_pitch,
                                            accents[sl, 1] + turns[sl, 0], accents[sl, 2]], axis=1),
             shrug=(idle.shrug[sl] + accents[sl, 4] + style.shrug)[:, None]
-            + follow * np.maximum(wrists[:, :, 1] - params.collar_follow_from_m, 0.0),
-            protraction=style.protraction + 0.6 * follow * np.maximum(wrists[:, :, 2] - 0.25, 0.0),
+            + follow * np.maximum(wrists[:, :, 1] - params.collar_follow_from_m, 0.0) + wander_raise[sl],
+            protraction=style.protraction + 0.6 * follow * np.maximum(wrists[:, :, 2] - 0.25, 0.0)
+            + params.collar_reach_deg_per_m * np.clip(wrists[:, :, 2] - 0.12, -0.3, 0.25) + wander_round[sl],
             hands=hands,
         )
         chunk = channels_to_poses(ch)
+        # A hanging arm's micro-motion is smaller: added after the IK, at full size it swung a hand low at
+        # the hip 9 cm inward, in front of the groin.
+        hanging = {h: 1.0 - _HANGING_MICRO_CUT * np.clip((-0.2 - hands[h][:, 1]) / 0.08, 0.0, 1.0)
+                   for h in ("left", "right")}
         for name, offset in micro.items():  # living micro-motion on top of the planned rotations
             j = _J[name]
+            side = name.split("_")[0]
+            off = offset[sl] * hanging[side][:, None] if side in hanging and name in _ARM_MICRO else offset[sl]
             chunk[:, j] = quat_to_axis_angle(quat_multiply(axis_angle_to_quat(chunk[:, j]),
-                                                           axis_angle_to_quat(offset[sl])))
+                                                           axis_angle_to_quat(off)))
         poses[sl] = chunk
         trans[sl] = pelvis_pos
         if control is not None:

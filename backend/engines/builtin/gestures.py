@@ -173,7 +173,7 @@ GESTURE_INDEX: dict[str, int] = {g.name: i for i, g in enumerate(GESTURES)}
 # back past the hip (BEHIND_VIA), never through it.
 REST_POSES: dict[str, HandKey] = {
     "arms_down": HandKey((0.21, -0.34, 0.02), twist=0, flex=0),
-    "hands_together": HandKey((0.07, -0.12, 0.23), twist=5, flex=10),
+    "hands_together": HandKey((0.07, -0.10, 0.24), twist=5, flex=10),
     "hands_behind": HandKey((0.075, -0.27, -0.19), twist=40, flex=10),
 }
 BEHIND_VIA = HandKey((0.23, -0.29, -0.09), twist=20, flex=5)
@@ -187,4 +187,34 @@ REST_WEIGHTS: dict[str, dict[str, float]] = {
 BEHIND_MIN_PAUSE_S = 2.2
 # Where a hand waits during short gaps inside speech: lowered to the belly, still in gesture space.
 READY_POSE = HandKey((0.18, -0.17, 0.21), twist=10, flex=5)
+# A low, pocket-like rest: the hand hangs at the front of the hip, thumb forward, wrist bent back a
+# little (as if the thumb hooked a pocket); out at the side, never in front of the groin.
+LOW_REST = HandKey((0.25, -0.31, 0.03), twist=25, flex=-15, deviation=5)
+
+
+@dataclass(frozen=True)
+class RestRegime:
+    """How a speaker holds the hands for a stretch of a take (several seconds, changing between phrases).
+
+    `active` and `resting` name the rests (REST_POSES / "ready" / "low") of the hand that gestures and of
+    the other one; with `one_handed` only the active hand gestures (the resting one stays put).
+    """
+
+    name: str
+    active: str
+    resting: str
+    one_handed: bool
+    weights: tuple[float, float, float, float, float]  # per emotion, options.EMOTIONS order
+
+
+# Real speakers change how they hold their hands every several seconds (BEAT2, TED talks): hands
+# ready in front, arms at the sides, loosely clasped, one hand low like in a pocket, one behind the back.
+REST_REGIMES: tuple[RestRegime, ...] = (
+    RestRegime("ready", "ready", "ready", False, (0.25, 0.3, 0.15, 0.35, 0.3)),
+    RestRegime("sides", "arms_down", "arms_down", False, (0.25, 0.25, 0.3, 0.2, 0.25)),
+    RestRegime("clasped", "hands_together", "hands_together", False, (0.15, 0.15, 0.25, 0.1, 0.15)),
+    RestRegime("one_low", "ready", "low", True, (0.2, 0.15, 0.2, 0.15, 0.15)),
+    RestRegime("one_behind", "arms_down", "hands_behind", True, (0.15, 0.15, 0.1, 0.2, 0.15)),
+)
+REGIME_S = (5.0, 12.0)  # how long one regime lasts (uniform), snapped to a nearby pause
 MAX_COUNT = 4  # counting gestures show up to this many fingers

@@ -148,17 +148,17 @@ def idle_layer(n_frames: int, fps: float, rng: np.random.Generator, params: Idle
 # (docs/metrics.md). Our gesture and idle channels alone left spine and collars at 0.05–0.4 × those
 # medians (the "stiff" look); these small independent wanderings bring every upper joint to ≈ 0.7 ×
 # the real median while adding < 0.2 × the real p99. Left-side joint names; the right side uses
-# its own random curves with the same sizes.
+# its own random curves with the same sizes. The collars' wander goes through the arm IK instead
+# (collar_wander): added after it, a 4° collar raise swung a hanging hand 4 cm toward the groin.
 MICRO_MOTION: dict[str, tuple[tuple[float, float, float], float]] = {
     "spine1": ((1.9, 1.35, 1.2), 0.55),
     "spine2": ((1.7, 1.4, 1.2), 0.55),
     "spine3": ((0.7, 0.6, 0.6), 0.55),
     "neck": ((2.3, 2.3, 1.4), 0.5),
     "head": ((2.0, 2.2, 1.3), 0.5),
-    "left_collar": ((1.3, 3.8, 4.2), 0.45),
     "left_shoulder": ((3.6, 3.2, 3.2), 0.55),
-    "left_elbow": ((5.8, 5.8, 3.6), 0.5),
-    "left_wrist": ((4.0, 2.0, 4.0), 0.45),
+    "left_elbow": ((8.0, 8.0, 4.8), 0.5),
+    "left_wrist": ((5.0, 3.0, 5.0), 0.45),
 }
 
 
@@ -184,3 +184,52 @@ def micro_motion(n_frames: int, fps: float, rng: np.random.Generator, activity: 
                 curve *= np.array([1.0, -1.0, -1.0])  # same anatomical directions as the left side
             out[joint] = curve * (arm_activity if name in _ARM_JOINTS else activity)[:, None]
     return out
+
+
+@dataclass(frozen=True)
+class PostureParams:
+    """Slow posture wander of trunk and collars (degrees, knot period seconds).
+
+    Real speakers' spine and collar joints spread over 4–7° in a minute (BEAT2, mean std of the axis-angle
+    components) while moving slowly (spine3 p99 0.40 rad/s); the idle and accent channels alone gave
+    1–1.5° (issue 12). A lean shared by the three spine joints, a curvature change (lower spine one way,
+    chest the other: slouch ↔ stand tall, so the chest turns less than each joint) and each joint's own
+    wander, all with knots seconds apart so they add spread and little speed.
+    """
+
+    lean_deg: tuple[float, float, float] = (2.5, 2.0, 1.5)     # pitch, yaw, roll, shared by spine1–3
+    curve_deg: tuple[float, float, float] = (4.5, 3.0, 3.0)    # spine1 +, spine3 −, spine2 0.8 ×
+    own_deg: tuple[float, float, float] = (3.0, 3.0, 2.5)      # independent per spine joint
+    collar_deg: tuple[float, float, float] = (0.0, 5.2, 5.2)   # collar wander: -, rounding, raise
+    period_s: float = 3.5
+    collar_period_s: float = 2.6
+    collar_fast_deg: tuple[float, float] = (4.2, 3.8)  # raise, rounding: the living micro-motion part
+    collar_fast_period_s: float = 0.45
+
+
+def posture_drift(n_frames: int, fps: float, rng: np.random.Generator, energy: float = 1.0,
+                  params: PostureParams = PostureParams()) -> dict[str, np.ndarray]:
+    """Joint name → (n_frames, 3) slow axis-angle offsets in radians for spine1–3."""
+    def curve(amp, period):
+        return smooth_noise(n_frames, fps, period, rng, 3) * np.radians(amp) * energy
+
+    lean, bend = curve(params.lean_deg, 1.6 * params.period_s), curve(params.curve_deg, params.period_s)
+    out = {}
+    for name, k in (("spine1", 1.0), ("spine2", 0.8), ("spine3", -1.0)):
+        out[name] = lean + k * bend + curve(params.own_deg, params.period_s)
+    return out
+
+
+def collar_wander(n_frames: int, fps: float, rng: np.random.Generator, energy: float = 1.0,
+                  params: PostureParams = PostureParams(), activity: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(n_frames, 2) slow collar raise and (n_frames, 2) rounding forward (deg, left and right): fed to the
+    arm IK as collar channels, so the hands stay on their targets (a wander added after the IK moved a
+    hanging hand 9 cm, in front of the groin). A slow wander plus a fast one scaled by `activity` (T,)."""
+    c = smooth_noise(n_frames, fps, params.collar_period_s, rng, 4) * energy
+    fast = smooth_noise(n_frames, fps, params.collar_fast_period_s, rng, 4)
+    if activity is not None:
+        fast *= np.asarray(activity)[:, None]
+    raise_, rounding = params.collar_deg[2], params.collar_deg[1]
+    fast_raise, fast_round = params.collar_fast_deg
+    return (raise_ * c[:, :2] + fast_raise * fast[:, :2], rounding * c[:, 2:] + fast_round * fast[:, 2:])

@@ -21,6 +21,7 @@ import torch
 from scipy.ndimage import binary_erosion, gaussian_filter1d
 
 from ...errors import UserError
+from ...motion.dynamics import enforce_dynamics
 from ...progress import JobControl
 from ...vocabulary.face import NUM_ARKIT
 from ...vocabulary.rates import AUDIO_RATE, MOTION_FPS
@@ -169,7 +170,9 @@ class EmageBodyEngine:
             raise UserError("the EMAGE engine needs the audio waveform (SpeechAnalysis.samples)")
         body = self.generator.run(analysis.samples, analysis.n_frames, request.rng, request.take, request.prompts,
                                   request.control)
-        return BodyMotion(body.poses, body.trans, body.expressions, body.jaw)
+        # Human joint ranges and speeds (issue 12) on what the pipeline keys; run() and --raw stay the
+        # network's own result. Legs and jaw are not limited, so the planted feet stay planted.
+        return BodyMotion(enforce_dynamics(body.poses, analysis.fps), body.trans, body.expressions, body.jaw)
 
 
 def load_flame_to_arkit(path: str) -> np.ndarray:

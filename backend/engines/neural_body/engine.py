@@ -12,6 +12,7 @@ import torch
 
 from ...errors import UserError
 from ...models import BODY_MODEL, missing_model_message
+from ...motion.dynamics import enforce_dynamics
 from ..interface import BodyMotion, EngineRequest
 from .infer import DEFAULT_CHECKPOINT, KnownMotion, SamplingParams, generate_motion
 from .model import load_checkpoint
@@ -60,7 +61,8 @@ class NeuralBodyEngine:
                                   sampling=sampling, known=known, control=request.control)
         finally:
             torch.set_num_threads(threads)
-        return BodyMotion(out.poses, out.trans)
+        # A sampled network can still flip a forearm's twist or outrun a person: the shared post-process.
+        return BodyMotion(enforce_dynamics(out.poses, analysis.fps), out.trans)
 
 
 def prompts_as_known(prompts) -> KnownMotion:
