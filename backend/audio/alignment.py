@@ -3,7 +3,7 @@
 One alignment search over minutes of audio dies as soon as the transcript and the speech drift apart (a
 sentence missing, a filler, fast speech), so:
 
-1. the fast word recognition (phones.recognize_phones) decodes every speech chunk;
+1. the fast word recognition (recognition.recognize_phones) decodes every speech chunk;
 2. the transcript words are matched to the recognised words (difflib), which anchors each transcript
    word to a piece of audio;
 3. the audio is cut at pauses into pieces of at most ALIGN_CHUNK_S; a mismatch with ≥ UNSPOKEN_MIN_WORDS
@@ -23,11 +23,15 @@ import numpy as np
 
 from ..analysis import Phone
 from ..progress import JobControl
-from . import phones as P
+from .decoders import SR, shared_decoder, to_pcm16
+from .forced_alignment import add_pronunciations, align_words
+from .phone_timing import PhoneResult
+from .recognition import ENGLISH_MAX_SCORE, chunk_bounds, recognition_confidence, recognize_phones, speech_coverage
 
 ALIGN_CHUNK_S = 20.0          # aligned pieces are cut at pauses, at most this long
 UNSPOKEN_MIN_WORDS = 5        # this many more words on one side of a mismatch are a sentence missing / not spoken
 MIN_HEARD_SHARE = 0.25        # a transcript fewer of whose words than this were recognised is not this audio's
+MIN_ALIGNED_COVERAGE = 0.6    # an alignment leaving more speech than this as SIL does not fit
 CUT_PAD_S = 0.05              # margin kept on each side of a cut inside speech
 
 
@@ -121,9 +125,9 @@ def match_words(words: list[str], heard: list[str]) -> tuple[list[int | None], l
 
 def make_pieces(x_len: int, speech: np.ndarray, rate: int, cuts: list[tuple[float, float]]) -> list[Piece]:
     """Pause-cut pieces ≤ ALIGN_CHUNK_S, with the `cuts` time ranges (untranscribed speech) carved out."""
-    pieces = [Piece(a, b) for a, b in P.chunk_bounds(speech, rate, x_len, ALIGN_CHUNK_S)]
+    pieces = [Piece(a, b) for a, b in chunk_bounds(speech, rate, x_len, ALIGN_CHUNK_S)]
     for t0, t1 in cuts:
-        a, b = int(max(t0 - CUT_PAD_S, 0) * P.SR), int(min((t1 + CUT_PAD_S) * P.SR, x_len))
+        a, b = int(max(t0 - CUT_PAD_S, 0) * SR), int(min((t1 + CUT_PAD_S) * SR, x_len))
         out: list[Piece] = []
         for pc in pieces:
             if pc.stop <= a or pc.start >= b or not pc.transcribed:
@@ -135,13 +139,13 @@ def make_pieces(x_len: int, speech: np.ndarray, rate: int, cuts: list[tuple[floa
             if pc.stop > b:
                 out.append(Piece(b, pc.stop))
         pieces = out
-    return [pc for pc in pieces if pc.stop - pc.start >= int(0.05 * P.SR)]
+    return [pc for pc in pieces if pc.stop - pc.start >= int(0.05 * SR)]
 
 
 def _piece_of(t: float, pieces: list[Piece]) -> int:
     """Index of the piece holding time t (the nearest one if t falls between pieces)."""
-    centres = np.array([(pc.start + pc.stop) / 2 / P.SR for pc in pieces])
-    inside = [i for i, pc in enumerate(pieces) if pc.start / P.SR <= t < pc.stop / P.SR]
+    centres = np.array([(pc.start + pc.stop) / 2 / SR for pc in pieces])
+    inside = [i for i, pc in enumerate(pieces) if pc.start / SR <= t < pc.stop / SR]
     return inside[0] if inside else int(np.argmin(np.abs(centres - t)))
 
 
@@ -155,29 +159,29 @@ def _spans_text(spans: list[tuple[float, float]]) -> str:
 
 
 def align_long(x: np.ndarray, words: list[str], speech: np.ndarray, rate: int, control: JobControl,
-               check_language: bool = False) -> P.PhoneResult | None:
+               check_language: bool = False) -> PhoneResult | None:
     """Forced alignment of normalised `words` to 16 kHz audio x of any length (see the module docstring).
 
     Returns the PhoneResult (source 'transcript' unless no piece aligned), or None when check_language is
     set and the speech does not sound like English (the caller then uses the acoustic mouth).
     """
     warnings: list[str] = []
-    recognised, _, english = P.recognize_phones(x, speech, rate, control.sub(0.0, 0.6), "words", check_language)
-    if english is not None and english > P.ENGLISH_MAX_SCORE:
+    recognised, _, english = recognize_phones(x, speech, rate, control.sub(0.0, 0.6), "words", check_language)
+    if english is not None and english > ENGLISH_MAX_SCORE:
         return None
     heard = recognised_words(recognised)
     at, unspoken, untranscribed = match_words(words, [w for w, _, _ in heard])
     matched = sum(j is not None and words[i] == heard[j][0] for i, j in enumerate(at))
     if matched < MIN_HEARD_SHARE * len(words) and len(heard) >= UNSPOKEN_MIN_WORDS:
-        return P.PhoneResult(recognised, "recognized", P.recognition_confidence(recognised, speech, rate),
+        return PhoneResult(recognised, "recognized", recognition_confidence(recognised, speech, rate),
                              [f"the transcript could not be aligned to the audio anywhere (only {matched} of its "
                               f"{len(words)} words were heard): the lips follow recognised words"], "en",
-                             [(0.0, len(x) / P.SR, "word recognition")])
+                             [(0.0, len(x) / SR, "word recognition")])
 
     cuts = [(heard[j0][1], heard[j1 - 1][2]) for j0, j1 in untranscribed]
     pieces = make_pieces(len(x), speech, rate, cuts)
     if not pieces:
-        return P.PhoneResult([], "acoustic", 0.0, ["no speech to align the transcript to"], "en")
+        return PhoneResult([], "acoustic", 0.0, ["no speech to align the transcript to"], "en")
 
     skip = np.zeros(len(words), bool)
     for i0, i1 in unspoken:
@@ -222,13 +226,13 @@ def align_long(x: np.ndarray, words: list[str], speech: np.ndarray, rate: int, c
 
     missing = set()
     for kind in ("align", "align_wide"):
-        missing.update(P.add_pronunciations(P._decoder(kind), words))
+        missing.update(add_pronunciations(shared_decoder(kind), words))
     if missing:
         shown = ", ".join(sorted(missing)[:8]) + (" …" if len(missing) > 8 else "")
         warnings.append(f"transcript words not in dictionary (pronunciation guessed): {shown}")
 
     def rec_in(a: int, b: int) -> list[Phone]:
-        t0, t1 = a / P.SR, b / P.SR
+        t0, t1 = a / SR, b / SR
         return [p for p in recognised if p.label != "SIL" and t0 <= (p.start + p.end) / 2 < t1]
 
     phones: list[Phone] = []
@@ -240,7 +244,7 @@ def align_long(x: np.ndarray, words: list[str], speech: np.ndarray, rate: int, c
     while k < len(pieces):
         work.report(k / len(pieces), "aligning the transcript")
         pc = pieces[k]
-        t0, t1 = pc.start / P.SR, pc.stop / P.SR
+        t0, t1 = pc.start / SR, pc.stop / SR
         if not pc.words:
             got = rec_in(pc.start, pc.stop)
             if got:
@@ -249,7 +253,7 @@ def align_long(x: np.ndarray, words: list[str], speech: np.ndarray, rate: int, c
                 no_words.append((t0, t1))
             k += 1
             continue
-        aligned = P.align_words(P.to_pcm16(x[pc.start:pc.stop]), pc.words, t0, control)
+        aligned = align_words(to_pcm16(x[pc.start:pc.stop]), pc.words, t0, control)
         if aligned is not None and _covers(aligned, speech, rate, pc):
             phones += aligned
             spans.append((t0, t1, "forced alignment"))
@@ -258,10 +262,10 @@ def align_long(x: np.ndarray, words: list[str], speech: np.ndarray, rate: int, c
         nxt = pieces[k + 1] if k + 1 < len(pieces) else None
         if nxt is not None and nxt.transcribed and nxt.words:    # re-anchor over both pieces
             both = Piece(pc.start, nxt.stop, True, pc.words + nxt.words)
-            aligned = P.align_words(P.to_pcm16(x[both.start:both.stop]), both.words, t0, control)
+            aligned = align_words(to_pcm16(x[both.start:both.stop]), both.words, t0, control)
             if aligned is not None and _covers(aligned, speech, rate, both):
                 phones += aligned
-                spans.append((t0, nxt.stop / P.SR, "forced alignment"))
+                spans.append((t0, nxt.stop / SR, "forced alignment"))
                 k += 2
                 continue
         phones += rec_in(pc.start, pc.stop)
@@ -280,14 +284,14 @@ def align_long(x: np.ndarray, words: list[str], speech: np.ndarray, rate: int, c
         warnings = [w for w in warnings if not w.startswith("the transcript could not be aligned at")]
         warnings.append("the transcript could not be aligned to the audio anywhere: the lips follow "
                         "recognised words")
-        return P.PhoneResult(phones, "recognized", P.recognition_confidence(phones, speech, rate), warnings, "en",
+        return PhoneResult(phones, "recognized", recognition_confidence(phones, speech, rate), warnings, "en",
                              spans)
-    return P.PhoneResult(phones, "transcript", 1.0, warnings, "en", spans)
+    return PhoneResult(phones, "transcript", 1.0, warnings, "en", spans)
 
 
 def _covers(phones: list[Phone], speech: np.ndarray, rate: int, pc: Piece) -> bool:
     """The aligned phones cover enough of this piece's detected speech (else the words were squeezed)."""
-    k0, k1 = pc.start * rate // P.SR, pc.stop * rate // P.SR
+    k0, k1 = pc.start * rate // SR, pc.stop * rate // SR
     local = np.zeros(len(speech), bool)
     local[k0:k1] = speech[k0:k1]
-    return P.speech_coverage(phones, local, rate) >= P.MIN_ALIGNED_COVERAGE
+    return speech_coverage(phones, local, rate) >= MIN_ALIGNED_COVERAGE

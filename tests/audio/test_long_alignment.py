@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from backend.analysis import BILABIALS
-from backend.audio import phones as P
 from backend.audio.analyze import analyze_speech
+from backend.audio.forced_alignment import align_transcript
 from backend.audio.io import LoadedAudio, load_audio
+from backend.audio.transcript_text import normalize_transcript
 from backend.progress import JobControl
 from tests.audio.speech_material import long_speech
 from tests.conftest import ljspeech_transcripts
@@ -33,7 +34,7 @@ def per_sentence_reference(speech) -> list:
     for s in speech.sentences:
         a, b = int((s.start - 0.1) * 16000), int((s.end + 0.1) * 16000)
         if s.clip_id not in _reference_cache:
-            phones, _ = P.align_transcript(speech.samples[a:b], P.normalize_transcript(spoken[s.clip_id]),
+            phones, _ = align_transcript(speech.samples[a:b], normalize_transcript(spoken[s.clip_id]),
                                            JobControl())
             _reference_cache[s.clip_id] = [(p.label, p.start, p.end) for p in phones]
         out += [(label, t0 + a / 16000, t1 + a / 16000) for label, t0, t1 in _reference_cache[s.clip_id]]
