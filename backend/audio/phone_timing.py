@@ -16,6 +16,23 @@ class PhoneResult:
     spans: list[tuple[float, float, str]] = field(default_factory=list)  # (start, end, 'forced alignment' |
     #                                                                      'word recognition' | 'phone recognition')
 
+
+def describe_phone_timing(source: str, spans: list[tuple[float, float, str]]) -> str:
+    """How the lips were timed, in words, for the summary a user reads ('phone_source' stays the short key
+    scripts compare: 'transcript' | 'recognized' | 'acoustic').
+
+    'forced alignment of the transcript' when every stretch was aligned; otherwise the other methods with
+    their time ranges: 'forced alignment of the transcript; word recognition 12.3–15.1 s'.
+    """
+    if source == "acoustic" or not spans:
+        return "acoustic mouth (no phone timing)"
+    methods = list(dict.fromkeys(m for _, _, m in spans))
+    if source != "transcript":
+        return " + ".join(methods)
+    others = [f"{m} {a:.1f}–{b:.1f} s" for a, b, m in spans if m != "forced alignment"]
+    return "; ".join(["forced alignment of the transcript"] + others)
+
+
 def tidy_phones(phones: list[Phone], duration: float) -> list[Phone]:
     """Merge adjacent SILs, close tiny gaps, and pad the clip with SIL so phones cover 0..duration."""
     out: list[Phone] = []

@@ -13,6 +13,7 @@ from backend.analysis import BILABIALS
 from backend.audio.analyze import analyze_speech
 from backend.audio.forced_alignment import align_transcript
 from backend.audio.io import LoadedAudio, load_audio
+from backend.audio.phone_timing import describe_phone_timing
 from backend.audio.transcript_text import normalize_transcript
 from backend.progress import JobControl
 from tests.audio.speech_material import long_speech
@@ -69,6 +70,7 @@ def _check_aligned(speech, reference) -> None:
     assert not any("could not be aligned" in w or "matches no transcript" in w or "not heard" in w
                    for w in a.warnings), a.warnings
     assert {m for _, _, m in a.phone_spans} == {"forced alignment"}
+    assert describe_phone_timing(a.phone_source, a.phone_spans) == "forced alignment of the transcript"
     covered = sum(e - s for s, e, _ in a.phone_spans)
     assert covered >= 0.9 * sum(s.end - s.start for s in speech.sentences)
     hits, total = bilabial_hits(a.phones, reference)
@@ -102,6 +104,8 @@ def test_a_missing_and_an_unspoken_sentence_cost_only_themselves(minute):
     assert len(notes) == 1 and "recognised words" in notes[0], a.warnings
     s, e = recognised[0]
     assert f"{s:.1f}–{e:.1f} s" in notes[0]
+    assert describe_phone_timing(a.phone_source, a.phone_spans) == \
+        f"forced alignment of the transcript; word recognition {s:.1f}–{e:.1f} s"
     left_out = [w for w in a.warnings if "not heard" in w]
     assert len(left_out) == 1 and "nobody ever said" in left_out[0], a.warnings
     assert "elephants" not in {p.word for p in a.phones}
@@ -134,6 +138,7 @@ def mandarin(shared_dir):
 def test_mandarin_with_auto_gets_no_english_words(mandarin, transcript):
     a = analyze_speech(mandarin, transcript, "auto")
     assert a.phones == [] and a.phone_source == "acoustic" and a.language == "other"
+    assert describe_phone_timing(a.phone_source, a.phone_spans) == "acoustic mouth (no phone timing)"
     assert any("does not sound like English" in w for w in a.warnings), a.warnings
     assert a.speech.mean() > 0.3 and len(a.stresses) > 10    # the acoustic mouth still has speech to follow
 
@@ -143,3 +148,4 @@ def test_english_with_auto_is_english(minute):
     a = analyze_speech(audio_of(speech.samples[: 25 * 16000]), None, "auto")
     assert a.phone_source == "recognized" and a.language == "en"
     assert {m for _, _, m in a.phone_spans} == {"word recognition"}
+    assert describe_phone_timing(a.phone_source, a.phone_spans) == "word recognition"
