@@ -185,7 +185,7 @@ def analyze_speech(audio: LoadedAudio, transcript: str | None = None, language: 
 
     language: 'en' (English phones), 'auto' (recognise, drop phones if unconvincing), 'other'
     (acoustic mouth only). A transcript forces alignment unless language is 'other'.
-    recognizer (no transcript): 'words' or 'phones' (faster, less exact lips), see audio/phones.py.
+    recognizer (no transcript): 'words' or 'phones' (faster, less exact lips), see audio/recognition.py.
     """
     control = control or JobControl()
     x = audio.samples

@@ -81,6 +81,7 @@ def test_a_minute_of_speech_aligns_to_its_transcript(minute):
     _check_aligned(*minute)
 
 
+@pytest.mark.slow
 def test_five_minutes_of_speech_align_to_their_transcript(five_minutes):
     _check_aligned(*five_minutes)
 
@@ -141,6 +142,15 @@ def test_mandarin_with_auto_gets_no_english_words(mandarin, transcript):
     assert describe_phone_timing(a.phone_source, a.phone_spans) == "acoustic mouth (no phone timing)"
     assert any("does not sound like English" in w for w in a.warnings), a.warnings
     assert a.speech.mean() > 0.3 and len(a.stresses) > 10    # the acoustic mouth still has speech to follow
+
+
+@pytest.mark.parametrize("clip, start_s", [("1114_2_02", 0), ("1114_2_03", 30), ("1114_2_04", 60), ("1114_2_05", 80)])
+def test_every_mandarin_clip_with_auto_gets_no_english_words(shared_dir, clip, start_s):
+    """The other FACEGOOD recordings, judged from a later start than the first 20 s the threshold was set on."""
+    audio = load_audio(shared_dir / "data" / "face" / "facegood" / f"{clip}.wav")
+    a = analyze_speech(audio_of(audio.samples[start_s * 16000:]), None, "auto")
+    assert a.phones == [] and a.phone_source == "acoustic" and a.language == "other", a.warnings
+    assert any("no English words were used" in w for w in a.warnings), a.warnings
 
 
 def test_english_with_auto_is_english(minute):
