@@ -28,6 +28,9 @@ from .forced_alignment import add_pronunciations, align_words
 from .phone_timing import PhoneResult
 from .recognition import ENGLISH_MAX_SCORE, chunk_bounds, recognition_confidence, recognize_phones, speech_coverage
 
+# Anchoring recognition keeps the 10 s chunks the piece cutting and re-anchoring were measured with (the 6 s of
+# recognition.MAX_CHUNK_S is tuned for lips without a transcript; not measured here).
+ANCHOR_CHUNK_S = 10.0
 ALIGN_CHUNK_S = 20.0          # aligned pieces are cut at pauses, at most this long
 UNSPOKEN_MIN_WORDS = 5        # this many more words on one side of a mismatch are a sentence missing / not spoken
 MIN_HEARD_SHARE = 0.25        # a transcript fewer of whose words than this were recognised is not this audio's
@@ -76,6 +79,62 @@ def _lopsided(n: int, m: int) -> bool:
     return abs(n - m) >= UNSPOKEN_MIN_WORDS and min(n, m) <= 0.4 * max(n, m)
 
 
+ANCHOR_WINDOW = 40            # transcript words per window when anchoring near the expected place
+ANCHOR_SLACK = 60             # recognised words either side of that place a window may match
+ANCHOR_MIN_WORDS = 4          # a window's match must be this long to anchor
+
+
+def _local_matching_blocks(a: list[str], b: list[str]) -> list[tuple[int, int, int]]:
+    """Matching blocks (i, j, size) of word lists a and b, in order, found near the diagonal first.
+
+    One global difflib match pairs the longest common run wherever it is: a transcript that repeats a
+    passage (5 min of joined LJSpeech says each sentence 1-2 times) then gets its second saying matched to
+    the audio's first, and everything between reads as unspoken. So each ANCHOR_WINDOW of transcript words
+    is matched only against the recognised words near where it should be (linear in position,
+    ± ANCHOR_SLACK), those anchors are kept in order, and the stretches between them are matched as before.
+    """
+    sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    ratio = len(b) / max(len(a), 1)
+    anchors: list[tuple[int, int, int]] = []
+    for i0 in range(0, len(a), ANCHOR_WINDOW):
+        i1 = min(i0 + ANCHOR_WINDOW, len(a))
+        j0, j1 = max(0, int(i0 * ratio) - ANCHOR_SLACK), min(len(b), int(i1 * ratio) + ANCHOR_SLACK)
+        m = sm.find_longest_match(i0, i1, j0, j1)
+        last_a, last_b = (anchors[-1][0] + anchors[-1][2], anchors[-1][1] + anchors[-1][2]) if anchors else (0, 0)
+        if m.size >= ANCHOR_MIN_WORDS and m.a >= last_a and m.b >= last_b:
+            anchors.append((m.a, m.b, m.size))
+    blocks: list[tuple[int, int, int]] = []
+    pa = pb = 0
+    for i, j, size in anchors + [(len(a), len(b), 0)]:
+        between = difflib.SequenceMatcher(None, a[pa:i], b[pb:j], autojunk=False)
+        blocks += [(pa + m.a, pb + m.b, m.size) for m in between.get_matching_blocks() if m.size]
+        if size:
+            blocks.append((i, j, size))
+        pa, pb = i + size, j + size
+    merged: list[tuple[int, int, int]] = []
+    for i, j, size in blocks:
+        if merged and merged[-1][0] + merged[-1][2] == i and merged[-1][1] + merged[-1][2] == j:
+            merged[-1] = (merged[-1][0], merged[-1][1], merged[-1][2] + size)
+        else:
+            merged.append((i, j, size))
+    return merged
+
+
+def _opcodes(blocks: list[tuple[int, int, int]], n: int, m: int) -> list[list]:
+    """difflib-style opcodes [tag, i0, i1, j0, j1] over word lists of lengths n and m from ordered matching
+    blocks (i, j, size)."""
+    ops: list[list] = []
+    i = j = 0
+    for ai, bj, size in blocks + [(n, m, 0)]:
+        tag = "replace" if i < ai and j < bj else "delete" if i < ai else "insert" if j < bj else ""
+        if tag:
+            ops.append([tag, i, ai, j, bj])
+        if size:
+            ops.append(["equal", ai, ai + size, bj, bj + size])
+        i, j = ai + size, bj + size
+    return ops
+
+
 def match_words(words: list[str], heard: list[str]) -> tuple[list[int | None], list[tuple[int, int]],
                                                              list[tuple[int, int]]]:
     """Anchor transcript words on recognised ones.
@@ -85,8 +144,7 @@ def match_words(words: list[str], heard: list[str]) -> tuple[list[int | None], l
     A mismatch with ≥ UNSPOKEN_MIN_WORDS more words on one side than the other holds a sentence said but not
     written (or written but not said); chance matches of one or two words ('the') inside it are merged in.
     """
-    ops = [list(op) for op in difflib.SequenceMatcher(None, words, heard, autojunk=False).get_opcodes()]
-    merged = ops
+    merged = _opcodes(_local_matching_blocks(words, heard), len(words), len(heard))
     i = 1
     while i + 1 < len(merged):
         a_, eq, b_ = merged[i - 1], merged[i], merged[i + 1]
@@ -166,7 +224,8 @@ def align_long(x: np.ndarray, words: list[str], speech: np.ndarray, rate: int, c
     set and the speech does not sound like English (the caller then uses the acoustic mouth).
     """
     warnings: list[str] = []
-    recognised, _, english = recognize_phones(x, speech, rate, control.sub(0.0, 0.6), "words", check_language)
+    recognised, _, english = recognize_phones(x, speech, rate, control.sub(0.0, 0.6), "words", check_language,
+                                              ANCHOR_CHUNK_S)
     if english is not None and english > ENGLISH_MAX_SCORE:
         return None
     heard = recognised_words(recognised)

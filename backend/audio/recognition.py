@@ -3,8 +3,8 @@ length), word recognition with a phone alignment of the heard words (default) or
 second core in a forked process, and the English check of language 'auto'.
 
 Each chunk is decoded as one utterance with its own (batch) cepstral mean; `control.check()` runs between
-chunks and between the decoder's passes, so a cancel lands within one chunk's decoding (≤ 10 s of audio,
-about 0.5 s of CPU). The all-phone search feeds small buffers with a primed live mean.
+chunks and between the decoder's passes, so a cancel lands within one chunk's decoding (≤ 6 s of audio,
+about 0.3 s of CPU). The all-phone search feeds small buffers with a primed live mean.
 """
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ from .decoders import (PS_RATE, SR, alignment_phones, clean_word, decode_whole, 
                        shared_decoder, to_pcm16)
 from .voice_activity import runs
 
-MAX_CHUNK_S = 10.0            # recognition chunks are cut at pauses, at most this long
+MAX_CHUNK_S = 6.0             # recognition chunks are cut at pauses, at most this long (6 s: +2-4 % p/b/m vs 10 s,
+#                               each chunk's own cepstral mean follows the speaker closer; decoders.py)
 CHUNK_PAD_S = 0.15            # silence kept around each recognised chunk
 
 
@@ -200,8 +201,8 @@ ENGLISH_MAX_SCORE = -0.0045
 
 
 def recognize_phones(x: np.ndarray, speech: np.ndarray, rate: int, control: JobControl,
-                     recognizer: str = "words", check_language: bool = False
-                     ) -> tuple[list[Phone], float, float | None]:
+                     recognizer: str = "words", check_language: bool = False,
+                     max_chunk_s: float = MAX_CHUNK_S) -> tuple[list[Phone], float, float | None]:
     """Recognition chunk by chunk → (phones, confidence 0..1, English score). recognizer: 'words'
     (language model, then the words' phones aligned) or 'phones' (all-phone search: faster, bilabials often
     misplaced). With check_language (words only), the first LANGUAGE_SAMPLE_S of chunks are decoded first;
@@ -210,7 +211,7 @@ def recognize_phones(x: np.ndarray, speech: np.ndarray, rate: int, control: JobC
     Long inputs on Linux with 2+ cores decode their second half in a forked process at the same time.
     """
     d = shared_decoder("words" if recognizer == "words" else "allphone", control)
-    bounds = chunk_bounds(speech, rate, len(x))
+    bounds = chunk_bounds(speech, rate, len(x), max_chunk_s)
     if bounds and recognizer != "words":
         prime_cmn(d, to_pcm16(x[bounds[0][0]:]), control)
     phones: list[Phone] = []
