@@ -13,6 +13,7 @@ import numpy as np
 
 from . import __version__
 from .analysis import SpeechAnalysis
+from .audio.phone_timing import describe_phone_timing
 from .errors import UserError
 from .face_joints import eye_rotations_from_arkit, head_and_eye_angles, jaw_rotation_from_arkit
 from .fileio import atomic_write, read_matrix
@@ -215,6 +216,7 @@ def write_generation(gen: Generation, out_dir: str | Path, options: GenerateOpti
         seconds=round(gen.duration, 4), frames=a.n_frames, fps=a.fps, engine=options.engine,
         face_engine=options.face_engine, seed=options.seed, emotion=options.emotion, intensity=options.intensity,
         hand_mean=hand_mean_source, phone_source=a.phone_source,
+        lip_timing=describe_phone_timing(a.phone_source, a.phone_spans),
         phone_count=sum(p.label != "SIL" for p in a.phones),
         phone_spans=tuple((round(t0, 2), round(t1, 2), how) for t0, t1, how in a.phone_spans),
         takes=tuple(take_entries), warnings=tuple(a.warnings),

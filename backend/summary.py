@@ -91,7 +91,8 @@ class GenerationSummary:
     emotion: str | None = None
     intensity: float | None = None
     hand_mean: str | None = None     # which mean hand motion.npz fingers are relative to
-    phone_source: str | None = None
+    phone_source: str | None = None  # transcript | recognized | acoustic (scripts compare these values)
+    lip_timing: str | None = None    # the same in words, with the time ranges of each method
     phone_count: int | None = None
     phone_spans: tuple[tuple[float, float, str], ...] | None = None  # (start s, end s, how the phones were found)
     raw: bool | None = None          # --raw: the network's own output
@@ -146,7 +147,7 @@ class GenerationSummary:
             face_engine=_want(obj, "face_engine", str, True), seed=_want(obj, "seed", int, True),
             emotion=_want(obj, "emotion", str, True), intensity=_want(obj, "intensity", number, True),
             hand_mean=_want(obj, "hand_mean", str, True), phone_source=_want(obj, "phone_source", str, True),
-            phone_count=_want(obj, "phone_count", int, True), phone_spans=spans,
+            lip_timing=_want(obj, "lip_timing", str, True), phone_count=_want(obj, "phone_count", int, True), phone_spans=spans,
             raw=_want(obj, "raw", bool, True), checkpoint=_want(obj, "checkpoint", str, True),
             weights=None if weights is None else dict(weights), takes=tuple(TakeFiles.from_json(t) for t in takes),
             warnings=_strings(obj, "warnings"), options=None if options is None else dict(options),

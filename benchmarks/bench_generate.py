@@ -80,7 +80,7 @@ def main() -> None:
             line = (f"{speech.duration:7.1f} s audio: {cpu:7.2f} CPU s = {cpu / speech.duration:.3f} CPU s per s "
                     f"of audio ({summary.elapsed_s or 0:.1f} s wall, peak RSS so far "
                     f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB), "
-                    f"phones from {summary.phone_source}")
+                    f"lip timing: {summary.lip_timing}")
             if not args.no_hits:
                 hits, total = hit_rate(speech, args.language, args.recognizer,
                                        speech.transcript() if args.transcript else None)

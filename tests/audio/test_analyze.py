@@ -11,7 +11,8 @@ from backend.analysis import SpeechAnalysis
 from backend.audio import features as F
 from backend.audio.analyze import analyze_speech
 from backend.audio.io import LoadedAudio, load_audio
-from backend.audio.phones import letter_to_sound, normalize_transcript
+from backend.audio.letter_to_sound import letter_to_sound
+from backend.audio.transcript_text import normalize_transcript
 from backend.errors import Cancelled
 from backend.progress import JobControl
 from backend.vocabulary.phonemes import BILABIALS, VOWELS
@@ -155,13 +156,14 @@ def test_word_recognition_places_bilabials_where_the_transcript_does(lj_aligned,
 
 def test_word_phones_fallback_spreads_dictionary_phones(lj_aligned):
     """When the phone pass over recognised words fails, each word's dictionary phones fill its span."""
-    from backend.audio.phones import _clean_word, _decoder, _is_word, _spread_word_phones, feed, to_pcm16
+    from backend.audio.decoders import clean_word, feed, is_word, shared_decoder, to_pcm16
+    from backend.audio.recognition import _spread_word_phones
     from backend.progress import JobControl
 
     audio, _ = lj_aligned["LJ001-0001"]
-    d = _decoder("words")
+    d = shared_decoder("words")
     feed(d, to_pcm16(audio.samples), JobControl())
-    segments = [sg for sg in d.seg() if _is_word(_clean_word(sg.word))]
+    segments = [sg for sg in d.seg() if is_word(clean_word(sg.word))]
     phones = _spread_word_phones(d, segments, 1.0)
     assert len(segments) >= 10
     i = 0

@@ -9,9 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backend.audio import phones as P
 from backend.audio.analyze import analyze_speech
+from backend.audio.forced_alignment import align_transcript
 from backend.audio.io import LoadedAudio, load_audio
+from backend.audio.phone_timing import describe_phone_timing
+from backend.audio.transcript_text import normalize_transcript
 from backend.progress import JobControl
 from backend.vocabulary.phonemes import BILABIALS
 from tests.audio.speech_material import long_speech
@@ -33,7 +35,7 @@ def per_sentence_reference(speech) -> list:
     for s in speech.sentences:
         a, b = int((s.start - 0.1) * 16000), int((s.end + 0.1) * 16000)
         if s.clip_id not in _reference_cache:
-            phones, _ = P.align_transcript(speech.samples[a:b], P.normalize_transcript(spoken[s.clip_id]),
+            phones, _ = align_transcript(speech.samples[a:b], normalize_transcript(spoken[s.clip_id]),
                                            JobControl())
             _reference_cache[s.clip_id] = [(p.label, p.start, p.end) for p in phones]
         out += [(label, t0 + a / 16000, t1 + a / 16000) for label, t0, t1 in _reference_cache[s.clip_id]]
@@ -68,6 +70,7 @@ def _check_aligned(speech, reference) -> None:
     assert not any("could not be aligned" in w or "matches no transcript" in w or "not heard" in w
                    for w in a.warnings), a.warnings
     assert {m for _, _, m in a.phone_spans} == {"forced alignment"}
+    assert describe_phone_timing(a.phone_source, a.phone_spans) == "forced alignment of the transcript"
     covered = sum(e - s for s, e, _ in a.phone_spans)
     assert covered >= 0.9 * sum(s.end - s.start for s in speech.sentences)
     hits, total = bilabial_hits(a.phones, reference)
@@ -104,6 +107,8 @@ def test_a_missing_and_an_unspoken_sentence_cost_only_themselves(minute):
     assert len(notes) == 1 and "recognised words" in notes[0], a.warnings
     s, e = recognised[0]
     assert f"{s:.1f}–{e:.1f} s" in notes[0]
+    assert describe_phone_timing(a.phone_source, a.phone_spans) == \
+        f"forced alignment of the transcript; word recognition {s:.1f}–{e:.1f} s"
     left_out = [w for w in a.warnings if "not heard" in w]
     assert len(left_out) == 1 and "nobody ever said" in left_out[0], a.warnings
     assert "elephants" not in {p.word for p in a.phones}
@@ -136,8 +141,18 @@ def mandarin(shared_dir):
 def test_mandarin_with_auto_gets_no_english_words(mandarin, transcript):
     a = analyze_speech(mandarin, transcript, "auto")
     assert a.phones == [] and a.phone_source == "acoustic" and a.language == "other"
+    assert describe_phone_timing(a.phone_source, a.phone_spans) == "acoustic mouth (no phone timing)"
     assert any("does not sound like English" in w for w in a.warnings), a.warnings
     assert a.speech.mean() > 0.3 and len(a.stresses) > 10    # the acoustic mouth still has speech to follow
+
+
+@pytest.mark.parametrize("clip, start_s", [("1114_2_02", 0), ("1114_2_03", 30), ("1114_2_04", 60), ("1114_2_05", 80)])
+def test_every_mandarin_clip_with_auto_gets_no_english_words(shared_dir, clip, start_s):
+    """The other FACEGOOD recordings, judged from a later start than the first 20 s the threshold was set on."""
+    audio = load_audio(shared_dir / "data" / "face" / "facegood" / f"{clip}.wav")
+    a = analyze_speech(audio_of(audio.samples[start_s * 16000:]), None, "auto")
+    assert a.phones == [] and a.phone_source == "acoustic" and a.language == "other", a.warnings
+    assert any("no English words were used" in w for w in a.warnings), a.warnings
 
 
 def test_english_with_auto_is_english(minute):
@@ -145,3 +160,4 @@ def test_english_with_auto_is_english(minute):
     a = analyze_speech(audio_of(speech.samples[: 25 * 16000]), None, "auto")
     assert a.phone_source == "recognized" and a.language == "en"
     assert {m for _, _, m in a.phone_spans} == {"word recognition"}
+    assert describe_phone_timing(a.phone_source, a.phone_spans) == "word recognition"

@@ -9,7 +9,7 @@ import soundfile as sf
 from scipy.signal import resample_poly
 
 from backend.audio import analyze_speech, load_audio
-from backend.audio import phones as phones_mod
+from backend.audio import recognition
 from backend.errors import Cancelled
 from backend.progress import JobControl
 
@@ -28,11 +28,11 @@ def long_speech(tmp_path_factory, shared_dir):
 
 @pytest.mark.slow  # three recognitions of the long speech (13 s)
 def test_parallel_recognition_is_deterministic_and_close_to_serial(long_speech, monkeypatch):
-    assert long_speech.duration > phones_mod.PARALLEL_MIN_S
+    assert long_speech.duration > recognition.PARALLEL_MIN_S
     a = analyze_speech(long_speech, None, "en")
     b = analyze_speech(long_speech, None, "en")
     assert a.phones == b.phones and a.phone_source == "recognized"
-    monkeypatch.setattr(phones_mod, "PARALLEL_MIN_S", 1e9)
+    monkeypatch.setattr(recognition, "PARALLEL_MIN_S", 1e9)
     serial = analyze_speech(long_speech, None, "en")
     # the child starts from the primed cepstral mean instead of the first half's: phones may differ a little
     assert abs(len(a.phones) - len(serial.phones)) <= 0.05 * len(serial.phones)
