@@ -1,0 +1,70 @@
+"""`python -m backend live`: microphone, a file or stdin PCM in; JSON lines / Live Link Face / OSC out.
+
+Exit codes as the rest of the CLI: 0 the input ended, 2 bad input (one line on stderr), 130 interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import UserError
+from ..options import EMOTIONS
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    src = parser.add_mutually_exclusive_group()
+    src.add_argument("--input", metavar="FILE", help="a recording instead of the microphone")
+    src.add_argument("--stdin-format", metavar="FMT:RATE",
+                     help="raw mono PCM on stdin, e.g. s16le:16000 (also f32le:16000)")
+    parser.add_argument("--realtime", action="store_true",
+                        help="with --input: play the file at real-time pace (else as fast as it is analysed)")
+    parser.add_argument("--device", help="microphone name or index (default: the system's default input)")
+    parser.add_argument("--livelink", metavar="HOST:PORT",
+                        help="also send Live Link Face UDP packets (Unreal's Live Link Face source, port 11111)")
+    parser.add_argument("--subject", default="Orator", help="Live Link subject name (default Orator)")
+    parser.add_argument("--osc", metavar="HOST:PORT",
+                        help="also send VMC-protocol OSC blendshapes (VSeeFace, VMagicMirror; port 39539)")
+    parser.add_argument("--no-json", action="store_true", help="no JSON lines on stdout")
+    parser.add_argument("--no-recognition", action="store_true",
+                        help="no word recognition: mouth from loudness and closures only (any language, less CPU)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--emotion", default="neutral", choices=EMOTIONS)
+    parser.add_argument("--intensity", type=float, default=0.5)
+
+
+def main(args: argparse.Namespace) -> int:
+    from .outputs import UdpSender, encode_livelink, encode_vmc, frame_json, new_device_id, parse_hostport
+    from .sources import file_source, microphone_source, parse_stdin_format, stdin_source
+    from .stream import StreamOptions, run_stream
+
+    if args.realtime and not args.input:
+        raise UserError("--realtime needs --input FILE (the microphone and stdin are real time already)")
+    senders = []
+    if args.livelink:
+        ll = UdpSender(*parse_hostport(args.livelink, "--livelink"), "Live Link")
+        device_id = new_device_id()
+        senders.append((ll, lambda f: encode_livelink(f, args.subject, device_id)))
+    if args.osc:
+        senders.append((UdpSender(*parse_hostport(args.osc, "--osc"), "OSC"), encode_vmc))
+    if args.input:
+        source = file_source(args.input, args.realtime)
+    elif args.stdin_format:
+        parse_stdin_format(args.stdin_format)
+        source = stdin_source(args.stdin_format)
+    else:
+        source = microphone_source(args.device)
+    out = sys.stdout
+    try:
+        for frame, latency in run_stream(source, StreamOptions(args.seed, args.emotion, args.intensity,
+                                                              not args.no_recognition)):
+            if not args.no_json:
+                out.write(frame_json(frame, latency * 1000.0) + "\n")
+                out.flush()
+            for sender, encode in senders:
+                sender.send(encode(frame))
+    except BrokenPipeError:
+        return 0        # the reader went away: nothing left to do
+    finally:
+        for sender, _ in senders:
+            sender.close()
+    return 0

@@ -1,0 +1,152 @@
+"""Audio sources for the live stream: blocks of 16 kHz mono float32 with the wall time they arrived.
+
+Each source yields (samples, arrival) where `arrival` is time.monotonic() at which the block's last sample
+was available; a source whose input stalls says so once on stderr and carries on when input returns.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import select
+import sys
+import time
+from typing import Iterator
+
+import numpy as np
+
+from ..errors import UserError
+
+SR = 16000
+BLOCK = 320                      # 20 ms: the latency floor a block adds
+STALL_S = 0.5                    # no input this long → one line on stderr
+
+
+def note(message: str) -> None:
+    print(f"live: {message}", file=sys.stderr, flush=True)
+
+
+def file_source(path: str, realtime: bool) -> Iterator[tuple[np.ndarray, float]]:
+    """A recording played in BLOCK pieces, at real-time pace when `realtime` (else as fast as it is read)."""
+    from ..audio import load_audio
+
+    x = load_audio(path).samples
+    start = time.monotonic()
+    for i in range(0, len(x), BLOCK):
+        block = x[i:i + BLOCK]
+        if realtime:
+            due = start + (i + len(block)) / SR
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            yield block, due
+        else:
+            yield block, time.monotonic()
+
+
+_FORMATS = {"s16le": ("<i2", 32768.0), "f32le": ("<f4", 1.0)}
+
+
+def parse_stdin_format(spec: str) -> tuple[str, int]:
+    """'s16le:16000' → ('s16le', 16000); one-line UserError otherwise."""
+    name, _, rate = spec.partition(":")
+    if name not in _FORMATS or not rate.isdigit():
+        raise UserError(f"--stdin-format {spec!r}: expected FORMAT:RATE with FORMAT one of "
+                        f"{', '.join(_FORMATS)} (mono, little-endian), e.g. s16le:16000")
+    if int(rate) != SR:
+        raise UserError(f"--stdin-format {spec!r}: the stream must be {SR} Hz mono (resample on the sending "
+                        f"side, e.g. `ffmpeg -i IN -f s16le -ac 1 -ar {SR} -`)")
+    return name, int(rate)
+
+
+def stdin_source(spec: str, stream=None) -> Iterator[tuple[np.ndarray, float]]:
+    """Raw mono PCM from stdin (or `stream`, a binary file with fileno). Ends at EOF."""
+    name, _ = parse_stdin_format(spec)
+    dtype, scale = _FORMATS[name]
+    width = np.dtype(dtype).itemsize
+    fd = (stream or sys.stdin.buffer).fileno()
+    pending = b""
+    stalled_since = None
+    last = time.monotonic()
+    while True:
+        ready, _, _ = select.select([fd], [], [], STALL_S)
+        now = time.monotonic()
+        if not ready:
+            if stalled_since is None and now - last >= STALL_S:
+                stalled_since = last
+                note(f"input stalled (no audio for {STALL_S:.1f} s); waiting for it to return")
+            continue
+        data = os.read(fd, BLOCK * width * 4)
+        if not data:
+            if len(pending):
+                note(f"input ended inside a sample ({len(pending)} stray bytes dropped)")
+            return
+        if stalled_since is not None:
+            note(f"input resumed after {now - stalled_since:.1f} s")
+            stalled_since = None
+        last = now
+        pending += data
+        usable = len(pending) - len(pending) % width
+        if usable == 0:
+            continue
+        x = np.frombuffer(pending[:usable], dtype).astype(np.float32) / scale
+        pending = pending[usable:]
+        if not np.isfinite(x).all():
+            note("non-finite samples in the input replaced by silence (is --stdin-format right?)")
+            x = np.where(np.isfinite(x), x, 0.0).astype(np.float32)
+        yield np.clip(x, -1.0, 1.0), now
+
+
+def _sounddevice():
+    try:
+        import sounddevice
+    except OSError as exc:          # the module is there, the PortAudio library is not
+        raise UserError("no microphone access: the PortAudio library is missing (Debian/Ubuntu: apt install "
+                        "libportaudio2); use --input FILE or --stdin-format instead") from exc
+    except ImportError as exc:
+        raise UserError("no microphone access: the Python package sounddevice is not installed "
+                        "(pip install sounddevice); use --input FILE or --stdin-format instead") from exc
+    return sounddevice
+
+
+def microphone_source(device: str | None = None) -> Iterator[tuple[np.ndarray, float]]:
+    """The default (or named) input device at 16 kHz mono; reopens it when it goes away."""
+    sd = _sounddevice()
+    try:
+        info = sd.query_devices(device, kind="input")
+    except (ValueError, sd.PortAudioError) as exc:
+        raise UserError(f"no microphone: {exc} (list devices with `python -m sounddevice`; pick one with "
+                        f"--device NAME)") from exc
+    blocks: queue.Queue = queue.Queue(maxsize=200)
+
+    def callback(indata, frames, _time, status):
+        try:
+            blocks.put_nowait((indata[:, 0].copy(), time.monotonic()))
+        except queue.Full:
+            pass
+
+    def open_stream():
+        s = sd.InputStream(samplerate=SR, channels=1, dtype="float32", blocksize=BLOCK,
+                           device=device, callback=callback)
+        s.start()
+        return s
+
+    try:
+        stream = open_stream()
+    except sd.PortAudioError as exc:
+        raise UserError(f"cannot open the microphone {info['name']!r}: {exc} (busy in another program, or no "
+                        f"16 kHz mono mode)") from exc
+    note(f"listening on {info['name']!r}")
+    try:
+        while True:
+            try:
+                yield blocks.get(timeout=STALL_S)
+            except queue.Empty:
+                note(f"microphone stalled (no audio for {STALL_S:.1f} s); reopening")
+                try:
+                    stream.close()
+                    stream = open_stream()
+                except sd.PortAudioError as exc:
+                    note(f"microphone unavailable ({exc}); retrying in 1 s")
+                    time.sleep(1.0)
+    finally:
+        stream.close()
