@@ -27,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-json", action="store_true", help="no JSON lines on stdout")
     parser.add_argument("--no-recognition", action="store_true",
                         help="no word recognition: mouth from loudness and closures only (any language, less CPU)")
+    parser.add_argument("--record", metavar="DIR",
+                        help="keep what was performed: at the end DIR/live.wav and a take (motion.npz, face CSV) "
+                             "with the built-in body and the live face and head")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--emotion", default="neutral", choices=EMOTIONS)
     parser.add_argument("--intensity", type=float, default=0.5)
@@ -54,6 +57,11 @@ def main(args: argparse.Namespace) -> int:
     else:
         source = microphone_source(args.device)
     out = sys.stdout
+    recorder = None
+    if args.record:
+        from .record import Recorder
+        recorder = Recorder(args.record)
+        source = _tee(source, recorder)
     try:
         for frame, latency in run_stream(source, StreamOptions(args.seed, args.emotion, args.intensity,
                                                               not args.no_recognition)):
@@ -62,9 +70,21 @@ def main(args: argparse.Namespace) -> int:
                 out.flush()
             for sender, encode in senders:
                 sender.send(encode(frame))
+            if recorder is not None:
+                recorder.frame(frame)
     except BrokenPipeError:
         return 0        # the reader went away: nothing left to do
     finally:
         for sender, _ in senders:
             sender.close()
+        if recorder is not None:
+            summary = recorder.finish(args.seed, args.emotion, args.intensity)
+            print(f"live: recorded take in {args.record}" if summary else "live: nothing heard, no take",
+                  file=sys.stderr, flush=True)
     return 0
+
+
+def _tee(source, recorder):
+    for block, arrival in source:
+        recorder.audio(block)
+        yield block, arrival
