@@ -7,10 +7,12 @@ from . import backend_setup, prompts, settings
 from .character import ORATOR_OT_add_character
 from .export import ORATOR_OT_export
 from .generate import ORATOR_OT_generate_from_audio
+from .live import CLASSES as LIVE_CLASSES
 from .takes import ORATOR_OT_use_take
 from .worker_session import shutdown_session
 
-CLASSES = (ORATOR_OT_add_character, ORATOR_OT_generate_from_audio, ORATOR_OT_use_take, ORATOR_OT_export)
+CLASSES = (ORATOR_OT_add_character, ORATOR_OT_generate_from_audio, ORATOR_OT_use_take, ORATOR_OT_export,
+           *LIVE_CLASSES)
 
 
 def register() -> None:
@@ -24,6 +26,8 @@ def register() -> None:
 def unregister() -> None:
     backend_setup.unregister()
     shutdown_session()
+    from ..addon import live_session
+    live_session.stop(apply=False)
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)
     prompts.unregister()

@@ -66,6 +66,12 @@ class ORATOR_PT_main(OratorPanel, bpy.types.Panel):
                             text=f"{progress.stage} {progress.fraction * 100:.0f}% (Esc cancels)")
         else:
             layout.operator("orator.generate_from_audio", icon="SPEAKER")
+        row = layout.row(align=True)  # live (issue 17): microphone → face and head
+        if context.window_manager.keys() is not None and _live_running():
+            row.operator("orator.live_stop", icon="PAUSE")
+        else:
+            row.operator("orator.live_start", icon="OUTLINER_OB_SPEAKER").record = False
+            row.operator("orator.live_start", text="Record", icon="REC").record = True
 
 
 class ORATOR_PT_takes(CharacterPanel, bpy.types.Panel):
@@ -122,3 +128,8 @@ class ORATOR_PT_export(OratorPanel, bpy.types.Panel):
 
 
 CLASSES = (ORATOR_PT_main, ORATOR_PT_takes, ORATOR_PT_prompts, ORATOR_PT_export)
+
+
+def _live_running() -> bool:
+    from ..addon import live_session
+    return live_session.current() is not None

@@ -74,6 +74,8 @@ def main(args: argparse.Namespace) -> int:
                 recorder.frame(frame)
     except BrokenPipeError:
         return 0        # the reader went away: nothing left to do
+    except KeyboardInterrupt:
+        pass            # Ctrl+C or the add-on's Stop: end the stream normally (a --record take is written)
     finally:
         for sender, _ in senders:
             sender.close()
