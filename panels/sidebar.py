@@ -67,7 +67,7 @@ class ORATOR_PT_main(OratorPanel, bpy.types.Panel):
         else:
             layout.operator("orator.generate_from_audio", icon="SPEAKER")
         row = layout.row(align=True)  # live (issue 17): microphone → face and head
-        if context.window_manager.keys() is not None and _live_running():
+        if _live_running():
             row.operator("orator.live_stop", icon="PAUSE")
         else:
             row.operator("orator.live_start", icon="OUTLINER_OB_SPEAKER").record = False

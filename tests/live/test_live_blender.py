@@ -4,18 +4,45 @@ turns the recording into a take keyed like generated ones, holding the performed
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.addon.conftest import addon, extension_zip  # noqa: F401  (fixtures)
+REPO = Path(__file__).resolve().parents[2]
+EXTENSION = "bl_ext.user_default.orator"
 
 pytestmark = pytest.mark.blender
 CLIP = "LJ001-0002"   # 1.9 s
 
 
-def test_live_preview_drives_the_face_and_record_makes_a_take(addon, shared_dir):  # noqa: F811
+@pytest.fixture(scope="module")
+def addon(tmp_path_factory):
+    """The extension as users install it; reused when tests/addon's session fixture installed it already."""
+    import bpy
+
+    if EXTENSION in bpy.context.preferences.addons:
+        yield importlib.import_module(EXTENSION)
+        return
+    cli = Path(bpy.utils.system_resource("SCRIPTS")) / "addons_core" / "bl_pkg" / "cli" / "blender_ext.py"
+    out = tmp_path_factory.mktemp("ext") / "orator.zip"
+    run = subprocess.run([sys.executable, str(cli), "build", "--source-dir", str(REPO), "--output-filepath",
+                          str(out)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert bpy.ops.extensions.package_install_files(filepath=str(out), repo="user_default",
+                                                    enable_on_install=True) == {"FINISHED"}
+    yield importlib.import_module(EXTENSION)
+    import addon_utils
+
+    addon_utils.disable(EXTENSION)
+    index = next(i for i, r in enumerate(bpy.context.preferences.extensions.repos) if r.module == "user_default")
+    bpy.ops.extensions.package_uninstall(repo_index=index, pkg_id="orator")
+
+
+def test_live_preview_drives_the_face_and_record_makes_a_take(addon, shared_dir):
     import bpy
 
     live_session = importlib.import_module(addon.__name__ + ".addon.live_session")
@@ -64,7 +91,7 @@ def test_live_preview_drives_the_face_and_record_makes_a_take(addon, shared_dir)
     assert user_action.users == 0 and "user face" in bpy.data.actions   # nothing of the user's was touched
 
 
-def test_live_stop_reports_a_failed_source_in_one_line(addon, tmp_path):  # noqa: F811
+def test_live_stop_reports_a_failed_source_in_one_line(addon, tmp_path):
     import bpy
 
     live_session = importlib.import_module(addon.__name__ + ".addon.live_session")

@@ -16,7 +16,7 @@ import pytest
 import soundfile as sf
 
 from backend.metrics.face import bilabial_closure_rate, mean_aperture
-from tests.conftest import REPO, SPEECH, ljspeech_transcripts
+REPO = Path(__file__).resolve().parents[2]
 
 # the 8 LJSpeech clips with transcripts (53 s), then the first two again: 65 s
 CLIPS = [f"LJ001-{i:04d}" for i in range(1, 9)] + ["LJ001-0001", "LJ001-0002"]
@@ -28,18 +28,18 @@ def _env():
 
 
 @pytest.fixture(scope="module")
-def long_speech(tmp_path_factory):
+def long_speech(tmp_path_factory, shared_dir, lj_transcripts):
     """≥ 60 s of LJSpeech (the transcribed clips joined with 0.4 s pauses) and its transcript-aligned phones."""
     from dataclasses import replace
 
     from backend.audio import analyze_speech, load_audio
 
-    texts = ljspeech_transcripts()
+    texts = lj_transcripts
     pieces, phones, t = [], [], 0.0
     gap = np.zeros(int(0.4 * 16000), np.float32)
     refs = {}
     for cid in CLIPS:
-        a = load_audio(SPEECH / "ljspeech" / f"{cid}.wav")
+        a = load_audio(shared_dir / "data" / "speech" / "ljspeech" / f"{cid}.wav")
         if cid not in refs:
             refs[cid] = analyze_speech(a, texts[cid], language="en")
         ref = refs[cid]
