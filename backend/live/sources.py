@@ -21,6 +21,39 @@ BLOCK = 320                      # 20 ms: the latency floor a block adds
 STALL_S = 0.5                    # no input this long → one line on stderr
 
 
+class StreamResampler:
+    """Block-wise resampling to 16 kHz of an endless stream, equal to resampling it whole (the overlap/discard
+    of backend/audio/io.resample_blocks kept across pushes). Holds back `context` input samples (≤ 10 ms at
+    44.1 kHz, 0.7 ms at 48 kHz) for the filter."""
+
+    def __init__(self, rate: int) -> None:
+        from ..audio.io import make_resampler
+
+        self.r = make_resampler(int(rate), SR)
+        self._buf = np.zeros(0, np.float32)
+        self._pos = 0        # input index of _buf[0]
+        self._next = 0       # next input index to produce output from (a multiple of `down`)
+
+    def push(self, x: np.ndarray) -> np.ndarray:
+        r = self.r
+        if r.up == r.down:
+            return np.asarray(x, np.float32)
+        self._buf = np.concatenate([self._buf, np.asarray(x, np.float32)])
+        ctx, end = r.context, self._pos + len(self._buf)
+        b = (end - ctx) // r.down * r.down
+        if b <= self._next:
+            return np.zeros(0, np.float32)
+        lo = max(0, self._next - ctx)
+        y = r.resample(self._buf[lo - self._pos:b + ctx - self._pos])
+        first = (self._next - lo) * r.up // r.down
+        out = y[first:first + (b - self._next) * r.up // r.down]
+        self._next = b
+        keep = max(0, b - ctx)
+        self._buf = self._buf[keep - self._pos:]
+        self._pos = keep
+        return out
+
+
 def note(message: str) -> None:
     print(f"live: {message}", file=sys.stderr, flush=True)
 
@@ -52,16 +85,16 @@ def parse_stdin_format(spec: str) -> tuple[str, int]:
     if name not in _FORMATS or not rate.isdigit():
         raise UserError(f"--stdin-format {spec!r}: expected FORMAT:RATE with FORMAT one of "
                         f"{', '.join(_FORMATS)} (mono, little-endian), e.g. s16le:16000")
-    if int(rate) != SR:
-        raise UserError(f"--stdin-format {spec!r}: the stream must be {SR} Hz mono (resample on the sending "
-                        f"side, e.g. `ffmpeg -i IN -f s16le -ac 1 -ar {SR} -`)")
+    if not 8000 <= int(rate) <= 192000:
+        raise UserError(f"--stdin-format {spec!r}: sample rate must be 8000..192000 Hz")
     return name, int(rate)
 
 
 def stdin_source(spec: str, stream=None) -> Iterator[tuple[np.ndarray, float]]:
     """Raw mono PCM from stdin (or `stream`, a binary file with fileno). Ends at EOF."""
-    name, _ = parse_stdin_format(spec)
+    name, rate = parse_stdin_format(spec)
     dtype, scale = _FORMATS[name]
+    resampler = StreamResampler(rate)
     width = np.dtype(dtype).itemsize
     fd = (stream or sys.stdin.buffer).fileno()
     pending = b""
@@ -93,7 +126,9 @@ def stdin_source(spec: str, stream=None) -> Iterator[tuple[np.ndarray, float]]:
         if not np.isfinite(x).all():
             note("non-finite samples in the input replaced by silence (is --stdin-format right?)")
             x = np.where(np.isfinite(x), x, 0.0).astype(np.float32)
-        yield np.clip(x, -1.0, 1.0), now
+        x = resampler.push(np.clip(x, -1.0, 1.0))
+        if len(x):
+            yield x, now
 
 
 def _sounddevice():
@@ -124,8 +159,15 @@ def microphone_source(device: str | None = None) -> Iterator[tuple[np.ndarray, f
         except queue.Full:
             pass
 
+    rate = SR
+    try:
+        sd.check_input_settings(device, channels=1, dtype="float32", samplerate=SR)
+    except (ValueError, sd.PortAudioError):
+        rate = int(info["default_samplerate"])   # no 16 kHz mode: take the device's own and resample here
+    resampler = StreamResampler(rate)
+
     def open_stream():
-        s = sd.InputStream(samplerate=SR, channels=1, dtype="float32", blocksize=BLOCK,
+        s = sd.InputStream(samplerate=rate, channels=1, dtype="float32", blocksize=BLOCK * rate // SR,
                            device=device, callback=callback)
         s.start()
         return s
@@ -133,13 +175,16 @@ def microphone_source(device: str | None = None) -> Iterator[tuple[np.ndarray, f
     try:
         stream = open_stream()
     except sd.PortAudioError as exc:
-        raise UserError(f"cannot open the microphone {info['name']!r}: {exc} (busy in another program, or no "
-                        f"16 kHz mono mode)") from exc
+        raise UserError(f"cannot open the microphone {info['name']!r}: {exc} (busy in another program? close "
+                        f"it or pick another with --device)") from exc
     note(f"listening on {info['name']!r}")
     try:
         while True:
             try:
-                yield blocks.get(timeout=STALL_S)
+                block, arrival = blocks.get(timeout=STALL_S)
+                block = resampler.push(block)
+                if len(block):
+                    yield block, arrival
             except queue.Empty:
                 note(f"microphone stalled (no audio for {STALL_S:.1f} s); reopening")
                 try:
