@@ -23,8 +23,8 @@ STALL_S = 0.5                    # no input this long → one line on stderr
 
 class StreamResampler:
     """Block-wise resampling to 16 kHz of an endless stream, equal to resampling it whole (the overlap/discard
-    of backend/audio/io.resample_blocks kept across pushes). Holds back `context` input samples (≤ 10 ms at
-    44.1 kHz, 0.7 ms at 48 kHz) for the filter."""
+    of backend/audio/io.resample_blocks kept across pushes). Holds back the filter's context and the rest of a
+    `down`-sample step: up to 40 ms at 22.05/44.1 kHz (down = 441), 1.4 ms at 48 kHz — prefer 48 or 16 kHz."""
 
     def __init__(self, rate: int) -> None:
         from ..audio.io import make_resampler
