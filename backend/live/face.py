@@ -27,7 +27,10 @@ from .analysis import Hop
 FPS = 30
 LOOKAHEAD_S = 0.08             # frame t is made once audio up to t + this has arrived (issue budget ≤ 0.1)
 WINDOW_FRAMES = 15             # coarticulation looks back 0.5 s (the longest lag × 3 is 0.3 s)
-CLOSURE_RAMP_S = 0.045         # lips travel this long into and out of an acoustic closure
+CLOSURE_RAMP_S = 0.055         # lips travel this long into and out of an acoustic closure
+CLOSURE_MERGE_S = 0.035        # closure hops this close form one closure (no flutter inside a stop)
+MOUTH_SMOOTHING_S = 0.03       # one-pole smoothing of the phone-driven shapes: a partial hypothesis that
+#                                changes its newest word moved mouthStretch by up to 0.1 per frame
 EYE_RAD_PER_UNIT = 0.5         # eyeLook weight 1 ≈ 29° of eye rotation
 HEAD_KNOT_S = 1.2
 
@@ -78,6 +81,7 @@ class FaceStream:
         self._f0_ref = 0.0
         self._last_accent = -10.0
         self._brow = 0.0
+        self._mouth: np.ndarray | None = None
 
     # ------------------------------------------------------------------ input
     def push_hop(self, hop: Hop, closure: bool) -> None:
@@ -131,11 +135,18 @@ class FaceStream:
                 out[ARKIT_INDEX[ch]] += value * self.intensity
 
         # --- lip seal: acoustic closures and recognised bilabials, the engine's seal rule
-        times = np.array([c for c in self._closures if abs(c - t) < 0.2], float)
+        # --- smooth what the phones drive before the seal, so the seal itself stays exact
+        a_m = 1.0 - np.exp(-1.0 / (fps * MOUTH_SMOOTHING_S))
+        if self._mouth is None:
+            self._mouth = out.copy()
+        self._mouth += a_m * (out - self._mouth)
+        out = self._mouth.copy()
+        starts, ends = _runs([c for c in self._closures if abs(c - t) < 0.3], CLOSURE_MERGE_S)
         bil = [ph for ph in phones if ph.label in ("P", "B", "M") and abs(0.5 * (ph.start + ph.end) - t) < 0.3]
-        starts = np.concatenate([times, [0.5 * (b.start + b.end) for b in bil]]) - t0
+        mids = np.array([0.5 * (b.start + b.end) for b in bil])
+        starts, ends = np.concatenate([starts, mids]) - t0, np.concatenate([ends, mids]) - t0
         ramp = np.full(len(starts), CLOSURE_RAMP_S)
-        seal = render_plateaus(WINDOW_FRAMES, fps, starts, starts, ramp, ramp, np.ones(len(starts)))[-1] \
+        seal = render_plateaus(WINDOW_FRAMES, fps, starts, ends, ramp, ramp, np.ones(len(starts)))[-1] \
             if len(starts) else 0.0
         out[_JAW] *= 1.0 - p.lip_seal_jaw_pull * seal
         out[_CLOSE] += seal * max(out[_JAW] - out[_CLOSE], 0.0)
@@ -251,3 +262,12 @@ class FaceStream:
         self._nod += 0.35 * (self._nod_target - self._nod)   # rises in ~0.15 s
         self._nod_target *= 0.8                                # and falls back
         return (base + np.array([self._nod, 0.0, 0.0])).astype(np.float32)
+
+
+def _runs(times: list[float], merge_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted closure hop times → (starts, ends) of runs whose neighbours are at most merge_s apart."""
+    if not times:
+        return np.zeros(0), np.zeros(0)
+    t = np.sort(np.asarray(times, float))
+    cut = np.flatnonzero(np.diff(t) > merge_s) + 1
+    return t[np.r_[0, cut]], t[np.r_[cut - 1, len(t) - 1]]
