@@ -172,6 +172,16 @@ class StreamingPhones:
         while self._committed and self._committed[0].end < self._clock - 3.0:
             self._committed.popleft()  # bounded memory: the face looks back < 1 s
 
+    def skip(self, n_samples: int) -> None:
+        """Let n_samples pass undecoded (catching up with real time): the utterance ends here."""
+        if self._utt is not None:
+            self._d.end_utt()
+            self._committed.extend(self._read())
+            self._partial = []
+            self._utt = None
+        self._clock += n_samples / SR
+        self._silence = 0.0
+
     def _read(self) -> list[Phone]:
         from ..audio.phones import PS_RATE, _clean_word, _is_word
 

@@ -7,12 +7,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 
 from .analysis import AcousticTracker, ClosureDetector, StreamingPhones
+from .sources import note
 from .face import FPS, LOOKAHEAD_S, FaceStream, LiveFrame
+
+# Word recognition is ~55 % of the stream's CPU (0.08 of 0.14 CPU s per audio s). When the process gets too
+# little CPU to keep up (seen: load average 11 on 2 cores, latency creeping to 3 s), it pauses recognition
+# until the backlog is gone; lips still close on the acoustic closures meanwhile.
+BEHIND_S = 0.35
+CAUGHT_UP_S = 0.15
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,7 @@ def run_stream(source: Iterable[tuple[np.ndarray, float]], options: StreamOption
     face = FaceStream(options.seed, options.emotion, options.intensity)
     heard = 0            # samples received
     arrivals: list[tuple[float, float]] = []   # (stream seconds at block end, arrival) of recent blocks
+    catching_up = False
     try:
         for block, arrival in source:
             if len(block) == 0:
@@ -46,9 +54,21 @@ def run_stream(source: Iterable[tuple[np.ndarray, float]], options: StreamOption
             hops = tracker.push(block)
             for h in hops:
                 face.push_hop(h, closures.push(h))
+            behind = time.monotonic() - arrival
+            if not catching_up and behind > BEHIND_S:
+                catching_up = True
+                note(f"falling behind real time by {behind:.1f} s (too little CPU): word recognition paused "
+                     f"until caught up")
+            elif catching_up and behind < CAUGHT_UP_S:
+                catching_up = False
+                note("caught up with real time: word recognition resumed")
             if phones is not None:
                 speech = hops[-1].speech if hops else face._speaking
-                phones.feed((np.clip(block, -1, 1) * 32767).round().astype("<i2").tobytes(), speech)
+                pcm = (np.clip(block, -1, 1) * 32767).round().astype("<i2").tobytes()
+                if catching_up:
+                    phones.skip(len(block))
+                else:
+                    phones.feed(pcm, speech)
             while (face.frame / FPS) + LOOKAHEAD_S <= end_t - 0.5 / 16000:
                 t = face.frame / FPS
                 known = phones.phones(t - 0.8) if phones is not None else []

@@ -152,3 +152,22 @@ def test_livelink_decoder_refuses_malformed_packets():
     for bad in (packet[:-1], packet + b"\0", b"", packet[:10]):
         with pytest.raises(ValueError):
             decode_livelink(bad)
+
+
+def test_a_starved_stream_pauses_recognition_and_resumes(clip, capsys):
+    """Blocks that arrive 1 s late (a process starved of CPU) pause word recognition with one line; once
+    blocks are fresh again it resumes; every frame is still made."""
+    from backend.live.stream import run_stream
+
+    x = np.concatenate([clip, clip, clip])
+
+    def source():
+        for i in range(0, len(x), 320):
+            late = 1.0 if len(clip) <= i < 2 * len(clip) else 0.0
+            yield x[i:i + 320], time.monotonic() - late
+
+    frames = [f for f, _ in run_stream(source())]
+    err = capsys.readouterr().err
+    assert err.count("falling behind real time") == 1 and err.count("caught up with real time") == 1
+    assert [f.index for f in frames] == list(range(len(frames)))
+    assert abs(len(frames) - (len(x) / 16000 - 0.08) * 30) <= 2
