@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from backend.metrics.face import bilabial_closure_rate, mean_aperture
+from backend.formats.arkit import ARKIT_NAMES
+from backend.metrics.face import bilabial_closure_rate, jitter, mean_aperture
 REPO = Path(__file__).resolve().parents[2]
 
 # the 8 LJSpeech clips with transcripts (53 s), then the first two again: 65 s
@@ -69,7 +70,11 @@ def _check_curves(frames, phones, duration, label):
     rate = bilabial_closure_rate(arkit, phones)
     ratio = mean_aperture(arkit, phones, OPEN_VOWELS) / max(mean_aperture(arkit, phones, ("P", "B", "M")), 1e-6)
     n_pbm = sum(p.label in ("P", "B", "M") for p in phones)
-    print(f"{label}: {len(frames)} frames, {n_pbm} p/b/m, closure {rate:.3f}, open/pbm aperture {ratio:.1f}")
+    mouth = [i for i, n in enumerate(ARKIT_NAMES) if n.startswith(("mouth", "jaw"))]
+    jit = float(jitter(arkit[:, mouth]).max())
+    print(f"{label}: {len(frames)} frames, {n_pbm} p/b/m, closure {rate:.3f}, open/pbm aperture {ratio:.1f}, "
+          f"mouth jitter max {jit:.3f}")
+    assert jit < 0.08   # offline engine 0.03; the live one before merging closures and smoothing 0.10
     assert rate >= 0.80
     assert ratio >= 2.0
     blinks = np.flatnonzero(np.diff((arkit[:, 0] > 0.5).astype(int)) == 1)
