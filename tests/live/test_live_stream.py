@@ -197,6 +197,7 @@ def _rss_mb() -> float:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+@pytest.mark.slow
 def test_memory_is_flat_over_ten_minutes(long_speech):
     """10 min of speech (the 65 s tiled) through the whole stream, faster than real time: resident memory
     after the first 2 minutes grows by less than 15 MB to the end (a leak of one frame's data per frame
