@@ -39,6 +39,7 @@ class LiveSession:
     performed: list = field(default_factory=list)    # every frame's weights, in order (tests, status)
     last_error: str = ""
     errors: list[str] = field(default_factory=list)
+    readers: list = field(default_factory=list)
 
 
 _session: LiveSession | None = None
@@ -71,8 +72,10 @@ def start(python: str, env: dict, armature_name: str, mesh_name: str | None, rec
             else:
                 s.lines.put(line)
 
-    threading.Thread(target=pump, args=(proc.stdout, False), daemon=True).start()
-    threading.Thread(target=pump, args=(proc.stderr, True), daemon=True).start()
+    s.readers = [threading.Thread(target=pump, args=(stream, errors), daemon=True)
+                 for stream, errors in ((proc.stdout, False), (proc.stderr, True))]
+    for reader in s.readers:
+        reader.start()
     _session = s
     if not bpy.app.timers.is_registered(_tick):
         bpy.app.timers.register(_tick, first_interval=TIMER_S)
@@ -144,15 +147,24 @@ def _tick():
     frame = _latest_frame(s)
     if frame is not None:
         apply_frame(frame, s.armature_name, s.mesh_name)
-        for window in bpy.context.window_manager.windows if bpy.context.window_manager else ():
-            for area in window.screen.areas:
-                if area.type == "VIEW_3D":
-                    area.tag_redraw()
+        _redraw()
     if s.proc.poll() is not None and s.lines.empty():
-        if s.proc.returncode not in (0, -signal.SIGINT) and s.errors:
+        for reader in s.readers:
+            reader.join(timeout=1.0)   # the child's last lines (its error) are read before it is judged
+        if s.proc.returncode not in (0, -signal.SIGINT, 130) and s.errors:
             s.last_error = s.errors[-1]
+            print(f"Orator live: {s.last_error}")
+        _redraw()
         return None
     return TIMER_S
+
+
+def _redraw() -> None:
+    wm = bpy.context.window_manager
+    for window in wm.windows if wm is not None else ():
+        for area in window.screen.areas:
+            if area.type == "VIEW_3D":
+                area.tag_redraw()
 
 
 def stop(apply: bool = True) -> tuple[str | None, str]:

@@ -187,8 +187,15 @@ class UdpSender:
     """One UDP socket; a send that fails (no route, host down) is reported once and retried next frame."""
 
     def __init__(self, host: str, port: int, label: str) -> None:
-        self.addr, self.label = (host, port), label
-        self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+        from ..errors import UserError
+
+        try:  # resolve once: a name looked up per frame would stall the stream when DNS is slow
+            family, _, _, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
+        except socket.gaierror as exc:
+            raise UserError(f"{label} host {host!r} not found ({exc.strerror}); give an IP address or a "
+                            f"name this machine can resolve") from None
+        self.addr, self.label = addr, label
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
         self._failing = False
 
     def send(self, data: bytes) -> None:

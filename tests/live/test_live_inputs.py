@@ -49,7 +49,8 @@ def test_bad_stdin_format_is_one_line(spec):
 
 def test_bad_option_combinations_are_one_line(tmp_path):
     for args in (["--realtime"], ["--input", str(tmp_path / "missing.wav")],
-                 ["--stdin-format", "s16le:16000", "--livelink", "no-port"]):
+                 ["--stdin-format", "s16le:16000", "--livelink", "no-port"],
+                 ["--stdin-format", "s16le:16000", "--livelink", "no-such-host.invalid:11111"]):
         out = _live(*args, input=b"")
         err = out.stderr.decode().strip()
         assert out.returncode == 2 and "\n" not in err and err.startswith("error: "), (args, err)
