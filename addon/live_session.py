@@ -2,7 +2,7 @@
 
 A reader thread moves the child's stdout lines into a queue; the timer (every 1/60 s) takes the newest frame
 without blocking and sets the face mesh's ARKit shape keys and the head bone's rotation, so the viewport shows
-the performance while it plays. With Record the child keeps the audio and, when stopped, writes a take
+the performance while it plays. With Record the child keeps the audio and, when stopped (its stdin closed), writes a take
 (`live --record DIR`: built-in body + the live face and head) that apply_takes keys like any generated take.
 Nothing of the user's animation is edited: preview values are only set on the properties (the next frame
 change or keyframe evaluation restores them), and a recorded take is a new action on its own NLA track.
@@ -54,13 +54,13 @@ def start(python: str, env: dict, armature_name: str, mesh_name: str | None, rec
     """Start the child (the microphone, or `test_input` played at real-time pace) and the timer."""
     global _session
     stop(apply=False)
-    cmd = [python, "-m", "backend", "live"]
+    cmd = [python, "-m", "backend", "live", "--until-stdin-closes"]
     if test_input:
         cmd += ["--input", test_input, "--realtime"]
     record_dir = tempfile.mkdtemp(prefix="orator-live-") if record else None
     if record_dir:
         cmd += ["--record", record_dir]
-    proc = subprocess.Popen(cmd, cwd=ADDON_DIR, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+    proc = subprocess.Popen(cmd, cwd=ADDON_DIR, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, bufsize=1)
     s = LiveSession(armature_name, mesh_name, record_dir, proc)
 
@@ -168,13 +168,16 @@ def _redraw() -> None:
 
 
 def stop(apply: bool = True) -> tuple[str | None, str]:
-    """Stop the child (SIGINT, so --record finishes its take); returns (take folder or None, error line)."""
+    """Stop the child (closing its stdin ends the stream, and --record writes its take); returns (take folder
+    or None, error line)."""
     global _session
     s = _session
     if s is None:
         return None, ""
-    if s.proc.poll() is None:
-        s.proc.send_signal(signal.SIGINT)
+    try:
+        s.proc.stdin.close()
+    except OSError:
+        pass
     try:
         s.proc.wait(timeout=120)
     except subprocess.TimeoutExpired:

@@ -30,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--record", metavar="DIR",
                         help="keep what was performed: at the end DIR/live.wav and a take (motion.npz, face CSV) "
                              "with the built-in body and the live face and head")
+    # for the add-on: end the stream (writing a --record take) when stdin closes; portable where signals are
+    # not (Windows), and a Blender that dies closes the pipe, so no orphan keeps the microphone open
+    parser.add_argument("--until-stdin-closes", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--emotion", default="neutral", choices=EMOTIONS)
     parser.add_argument("--intensity", type=float, default=0.5)
@@ -40,6 +43,10 @@ def main(args: argparse.Namespace) -> int:
     from .sources import file_source, microphone_source, parse_stdin_format, stdin_source
     from .stream import StreamOptions, run_stream
 
+    if args.until_stdin_closes and args.stdin_format:
+        raise UserError("--until-stdin-closes cannot be used with --stdin-format (stdin carries the audio)")
+    if args.until_stdin_closes:
+        _interrupt_when_stdin_closes()
     if args.realtime and not args.input:
         raise UserError("--realtime needs --input FILE (the microphone and stdin are real time already)")
     senders = []
@@ -84,6 +91,26 @@ def main(args: argparse.Namespace) -> int:
             print(f"live: recorded take in {args.record}" if summary else "live: nothing heard, no take",
                   file=sys.stderr, flush=True)
     return 0
+
+
+def _interrupt_when_stdin_closes() -> None:
+    import _thread
+    import os
+    import threading
+
+    fd = sys.stdin.fileno()
+
+    def watch():
+        # os.read, not sys.stdin.buffer: a daemon thread blocked inside the buffered reader holds its lock,
+        # and the interpreter's shutdown then aborts with "could not acquire lock for <stdin>"
+        try:
+            while os.read(fd, 4096):
+                pass
+        except OSError:
+            pass
+        _thread.interrupt_main()
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _tee(source, recorder):

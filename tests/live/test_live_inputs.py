@@ -172,3 +172,27 @@ def test_a_starved_stream_pauses_recognition_and_resumes(clip, capsys):
     assert err.count("falling behind real time") == 1 and err.count("caught up with real time") == 1
     assert [f.index for f in frames] == list(range(len(frames)))
     assert abs(len(frames) - (len(x) / 16000 - 0.08) * 30) <= 2
+
+
+def test_closing_stdin_ends_a_recording_with_a_take(shared_dir, tmp_path):
+    """How the add-on stops Live Record: it closes the child's stdin; the child ends the stream, writes the
+    take of what it heard so far and exits 0."""
+    wav = shared_dir / "data" / "speech" / "ljspeech" / "LJ001-0001.wav"   # 9.7 s
+    out_file = open(tmp_path / "out", "w+b")
+    proc = subprocess.Popen([sys.executable, "-m", "backend", "live", "--input", str(wav), "--realtime",
+                             "--until-stdin-closes", "--record", str(tmp_path / "take")],
+                            stdin=subprocess.PIPE, stdout=out_file, stderr=subprocess.PIPE, cwd=REPO,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    deadline = time.monotonic() + 120
+    while (tmp_path / "out").read_bytes().count(b"\n") < 60 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.stdin.close()
+    proc.wait(timeout=300)
+    err = proc.stderr.read().decode()
+    assert proc.returncode == 0, err
+    n = len(_frames((tmp_path / "out").read_bytes()))
+    assert 60 <= n < 250                                     # stopped early, not at the file's end (288)
+    from backend.formats.motion_npz import read_motion_npz
+
+    motion = read_motion_npz(tmp_path / "take" / "motion.npz")
+    assert abs(motion.arkit.shape[0] - n) <= 3 and "recorded take" in err
