@@ -15,7 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     src = parser.add_mutually_exclusive_group()
     src.add_argument("--input", metavar="FILE", help="a recording instead of the microphone")
     src.add_argument("--stdin-format", metavar="FMT:RATE",
-                     help="raw mono PCM on stdin, e.g. s16le:16000 (also f32le:16000)")
+                     help="raw mono PCM on stdin: s16le or f32le at 8000..192000 Hz, e.g. s16le:16000")
     parser.add_argument("--realtime", action="store_true",
                         help="with --input: play the file at real-time pace (else as fast as it is analysed)")
     parser.add_argument("--device", help="microphone name or index (default: the system's default input)")

@@ -146,6 +146,8 @@ def _sounddevice():
 def microphone_source(device: str | None = None) -> Iterator[tuple[np.ndarray, float]]:
     """The default (or named) input device at 16 kHz mono; reopens it when it goes away."""
     sd = _sounddevice()
+    if device is not None and str(device).isdigit():
+        device = int(device)          # `--device 3`: an index, as `python -m sounddevice` lists them
     try:
         info = sd.query_devices(device, kind="input")
     except (ValueError, sd.PortAudioError) as exc:
