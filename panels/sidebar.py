@@ -66,6 +66,15 @@ class ORATOR_PT_main(OratorPanel, bpy.types.Panel):
                             text=f"{progress.stage} {progress.fraction * 100:.0f}% (Esc cancels)")
         else:
             layout.operator("orator.generate_from_audio", icon="SPEAKER")
+        row = layout.row(align=True)  # live (issue 17): microphone → face and head
+        if _live_running():
+            error = _live_error()
+            if error:
+                layout.label(text=error, icon="ERROR")
+            row.operator("orator.live_stop", icon="PAUSE")
+        else:
+            row.operator("orator.live_start", icon="OUTLINER_OB_SPEAKER").record = False
+            row.operator("orator.live_start", text="Record", icon="REC").record = True
 
 
 class ORATOR_PT_takes(CharacterPanel, bpy.types.Panel):
@@ -133,3 +142,14 @@ class ORATOR_PT_export(OratorPanel, bpy.types.Panel):
 
 
 CLASSES = (ORATOR_UL_prompts, ORATOR_PT_main, ORATOR_PT_takes, ORATOR_PT_prompts, ORATOR_PT_export)
+
+
+def _live_running() -> bool:
+    from ..addon import live_session
+    return live_session.current() is not None
+
+
+def _live_error() -> str:
+    from ..addon import live_session
+    s = live_session.current()
+    return s.last_error if s is not None else ""

@@ -211,6 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
     register_face_commands(sub)
     from .body_cli import register_body_commands
     register_body_commands(sub)
+    from ..live.cli import add_arguments as add_live_arguments, main as live_main
+    live = sub.add_parser("live", help="microphone, file or stdin PCM → face + head frames in real time")
+    add_live_arguments(live)
+    live.set_defaults(func=live_main)
     return parser
 
 
