@@ -29,10 +29,6 @@ from .retarget import RetargetedMotion, RigDescription, pose_rig
 SIDES = ("L", "R")
 FINGERS = (("f_index", "f_index"), ("f_middle", "f_middle"), ("f_ring", "f_ring"), ("f_pinky", "f_pinky"),
            ("thumb", "thumb"))
-# The human metarig's bones (before Generate Rig): the spine and limbs without DEF-/ORG- prefixes.
-METARIG_BONES = frozenset({"spine", "spine.001", "spine.003", "upper_arm.L", "forearm.L", "hand.L",
-                           "thigh.L", "shin.L", "foot.L"})
-GENERATED_BONES = frozenset({"torso", "DEF-spine", "upper_arm_fk.L", "upper_arm_parent.L", "thigh_fk.L"})
 
 
 @dataclass(frozen=True)
@@ -56,17 +52,6 @@ class ControlTake:
     root_control: str
     root_location: np.ndarray
     switches: tuple[tuple[str, str, float], ...]
-
-
-def is_metarig(bone_names) -> bool:
-    """A Rigify metarig that has not been generated into a rig yet."""
-    names = set(bone_names)
-    return METARIG_BONES <= names and "DEF-spine" not in names
-
-
-def is_generated_rig(bone_names) -> bool:
-    """A rig made by Rigify's Generate Rig (its FK controls and IK/FK switch bones are there)."""
-    return GENERATED_BONES <= set(bone_names)
 
 
 def _spine(names: set[str]) -> list[str]:

@@ -276,6 +276,24 @@ def core_coverage(mapping: SkeletonMap) -> float:
     return sum(bool(mapping.bones_for_joint(J[j])) for j in CORE_JOINTS) / len(CORE_JOINTS)
 
 
+# Rigify, before and after Generate Rig (rigs/rigify.py drives the generated rig's controls)
+# The human metarig's bones (before Generate Rig): the spine and limbs without DEF-/ORG- prefixes.
+METARIG_BONES = frozenset({"spine", "spine.001", "spine.003", "upper_arm.L", "forearm.L", "hand.L",
+                           "thigh.L", "shin.L", "foot.L"})
+GENERATED_BONES = frozenset({"torso", "DEF-spine", "upper_arm_fk.L", "upper_arm_parent.L", "thigh_fk.L"})
+
+
+def is_metarig(bone_names) -> bool:
+    """A Rigify metarig that has not been generated into a rig yet."""
+    names = set(bone_names)
+    return METARIG_BONES <= names and "DEF-spine" not in names
+
+
+def is_generated_rig(bone_names) -> bool:
+    """A rig made by Rigify's Generate Rig (its FK controls and IK/FK switch bones are there)."""
+    return GENERATED_BONES <= set(bone_names)
+
+
 def detect_skeleton(bone_names: Sequence[str], parents: Sequence[int] | None = None,
                     armature_name: str = "armature") -> SkeletonMap:
     """Recognise the rig family from bone names and return its SMPL-X map.
@@ -283,8 +301,6 @@ def detect_skeleton(bone_names: Sequence[str], parents: Sequence[int] | None = N
     parents: optional parent index per bone (−1 for roots); Rigify uses it to find where the neck
     starts. Raises UserError when no family covers every core joint (pelvis, spine, head, arms, legs).
     """
-    from .rigify import is_metarig  # rigify builds on retarget, which builds on this module
-
     names = set(bone_names)
     if is_metarig(names):
         raise UserError(f"'{armature_name}' is a Rigify metarig: generate the rig first (Armature properties → "

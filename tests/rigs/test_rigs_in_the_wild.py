@@ -10,7 +10,8 @@ from backend.errors import UserError
 from backend.vocabulary import skeleton
 from backend.vocabulary.face import ARKIT_INDEX
 from rigs.face_map import face_source, face_weights, match_vrm_keys
-from rigs.rigify import control_drives, is_generated_rig, is_metarig
+from rigs.rigify import control_drives
+from rigs.skeletons import is_generated_rig, is_metarig
 from rigs.skeletons import detect_skeleton
 
 from .test_retarget import (TOL_DEG, J, _rest_blender, _rig, _segment_tail, canonical_poses, direction_errors,
