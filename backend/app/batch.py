@@ -167,7 +167,7 @@ def run_batch(in_dir: Path, out_dir: Path, options: GenerateOptions, workers: in
     if not files:
         raise UserError(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in {in_dir}")
     options = options.validated()
-    from ..pipeline import prepare_output_dir
+    from ..generation.pipeline import prepare_output_dir
     out_dir = prepare_output_dir(out_dir)  # unwritable: one line now, not one failure per file
     todo, skipped, redone, finished = [], 0, 0, []
     wanted = comparable(options)

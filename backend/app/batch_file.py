@@ -47,7 +47,7 @@ class FileRecord:
 def generate_file(audio: str, out_dir: str, options: GenerateOptions, engines=None) -> FileRecord:
     """Runs in a child process or a Ray actor (which passes its EngineCache, so engines load once per
     process). Returns a status record instead of raising, so the batch goes on."""
-    from ..pipeline import run_generate
+    from ..generation.pipeline import run_generate
 
     cpu = time.process_time()
     try:

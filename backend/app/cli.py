@@ -94,7 +94,7 @@ def _interrupt(signum, frame):
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from ..pipeline import run_generate
+    from ..generation.pipeline import run_generate
     from ..progress import GenerateProgress, JobControl
 
     options = options_from_args(args, read_transcript(args))

@@ -31,7 +31,7 @@ def evaluate_folder(data_dir: Path, engines: tuple[str, ...], settings: Evaluati
     from ..engines.registry import BODY_ENGINES, EngineCache
     from ..errors import UserError
     from ..options import GenerateOptions
-    from ..pipeline import take_rng
+    from ..generation.pipeline import take_rng
     from ..progress import JobControl
 
     mean_speed = np.load(mean_speed_path or default_mean_speed_path(), allow_pickle=False)

@@ -91,7 +91,7 @@ class Worker:
 
     def _run_one(self, job: Job) -> None:
         from .crash_log import write_crash_log
-        from ..pipeline import run_generate
+        from ..generation.pipeline import run_generate
 
         from ..options import GenerateOptions
         from ..progress import JobControl

@@ -39,7 +39,7 @@ class Recorder:
         from scipy.spatial.transform import Rotation
 
         from ..options import GenerateOptions
-        from ..pipeline import generate, write_generation
+        from ..generation.pipeline import generate, write_generation
 
         self._wav.close()
         if len(self._weights) < 2:

@@ -94,7 +94,7 @@ def test_platform_zip_bundles_wheels_and_leaves_models_out(built):
     manifest = tomllib.loads(zipfile.ZipFile(path).read("blender_manifest.toml").decode())
     assert manifest["platforms"] == [target]
     wheels = {Path(w).name.split("-")[0].lower() for w in manifest["wheels"]}
-    assert wheels == {"scipy", "soundfile", "cffi", "pycparser", "pocketsphinx", "typing_extensions"}
+    assert wheels == {"scipy", "soundfile", "cffi", "pycparser", "pocketsphinx", "typing_extensions", "sounddevice"}
     assert all(w.removeprefix("./") in names for w in manifest["wheels"])
     assert not any(n.endswith(".pt") for n in names)  # the neural checkpoints are in the models zip
     assert not any(n.startswith(("tests/", "tools/", "build/")) for n in names)

@@ -250,7 +250,7 @@ def real_take(addon, shared_dir, lj_transcripts, tmp_path_factory):
     its phone timing."""
     from bl_ext.user_default.orator.backend.formats.motion_npz import write_motion_npz
     from bl_ext.user_default.orator.backend.options import GenerateOptions
-    from bl_ext.user_default.orator.backend.pipeline import generate as generate_performance
+    from bl_ext.user_default.orator.backend.generation.pipeline import generate as generate_performance
 
     clip = lj(shared_dir, "LJ001-0001")
     gen = generate_performance(clip, GenerateOptions(transcript=lj_transcripts["LJ001-0001"], seed=2))

@@ -12,7 +12,7 @@ from backend.app.cli import main
 from backend.formats.face_formats import arkit_to_oculus, arkit_to_vrm, face_curves
 from backend.metrics.face import phone_frames
 from backend.options import GenerateOptions
-from backend.pipeline import generate, write_generation
+from backend.generation.pipeline import generate, write_generation
 from backend.vocabulary.face import OCULUS_VISEMES, VRM_EXPRESSIONS
 from backend.vocabulary.phonemes import BILABIALS
 

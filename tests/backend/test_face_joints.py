@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backend.face_joints import (EYE_YAW_MAX_RAD, JAW_OPEN_MAX_RAD, eye_rotations_from_arkit,
+from backend.motion.face_joints import (EYE_YAW_MAX_RAD, JAW_OPEN_MAX_RAD, eye_rotations_from_arkit,
                                  head_and_eye_angles, jaw_rotation_from_arkit)
 from backend.motion.kinematics import forward_kinematics
 from backend.vocabulary.face import ARKIT_INDEX

@@ -136,7 +136,7 @@ def test_a_job_whose_event_breaks_the_vocabulary_fails_as_an_internal_error(monk
     # process must answer for the job (internal error + crash log), not lose its job thread and hang.
     from dataclasses import replace
 
-    import backend.pipeline as pipeline
+    import backend.generation.pipeline as pipeline
     from backend.app.worker import Worker
 
     monkeypatch.setattr(pipeline, "run_generate", lambda *args, **kwargs: replace(SUMMARY, warnings=(5,)))

@@ -66,7 +66,7 @@ def test_generate_with_prompts_and_flame_face(tmp_path, lj_clip):
     from backend.vocabulary.face import ARKIT_INDEX
     from backend.formats.motion_npz import read_motion_npz
     from backend.options import GenerateOptions
-    from backend.pipeline import run_generate
+    from backend.generation.pipeline import run_generate
 
     pose = np.zeros((1, 55, 3), np.float32)
     pose[0, 19] = (0.0, 0.4, 0.3)

@@ -21,7 +21,7 @@ bpy = pytest.importorskip("bpy")
 
 from backend.formats.motion_npz import write_motion_npz  # noqa: E402
 from backend.options import GenerateOptions  # noqa: E402
-from backend.pipeline import generate  # noqa: E402
+from backend.generation.pipeline import generate  # noqa: E402
 from backend.vocabulary.rates import MOTION_FPS as FPS  # noqa: E402
 from rigs.blender.build_character import build_default_character  # noqa: E402
 from rigs.blender.face_probe import lip_gaps_at_frames  # noqa: E402
@@ -162,7 +162,7 @@ def test_neutral_mouth_is_closed(keyed):
 def _short_take(tmp_path) -> str:
     """One second of motion whose jawOpen curve (and so its SMPL-X jaw joint) opens and closes."""
     from backend.vocabulary.face import ARKIT_INDEX
-    from backend.pipeline import assemble_performance
+    from backend.generation.pipeline import assemble_performance
 
     arkit = np.zeros((30, 52), np.float32)
     arkit[:, ARKIT_INDEX["jawOpen"]] = 0.4 * np.sin(np.linspace(0, np.pi, 30))

@@ -253,7 +253,7 @@ def test_flame_files_with_bad_values_and_huge_sparse_matrices(tmp_path):
 
 def test_non_finite_takes_are_never_written(tmp_path):
     from backend.performance import Performance
-    from backend.pipeline import check_finite
+    from backend.generation.pipeline import check_finite
     perf = Performance(poses=np.zeros((3, 55, 3), np.float32), trans=np.zeros((3, 3), np.float32),
                        arkit=np.zeros((3, 52), np.float32), meta={"take": 1})
     check_finite(perf, None)
@@ -264,7 +264,7 @@ def test_non_finite_takes_are_never_written(tmp_path):
 
 def test_rerunning_generate_replaces_the_whole_previous_result(tmp_path, clip):
     from backend.options import GenerateOptions
-    from backend.pipeline import run_generate
+    from backend.generation.pipeline import run_generate
     out = tmp_path / "o"
     run_generate(clip, out, GenerateOptions(takes=3, language="other"))
     assert sorted(p.name for p in out.iterdir()) == ["summary.json", "take_1", "take_2", "take_3"]

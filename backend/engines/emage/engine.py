@@ -185,7 +185,7 @@ def load_flame_to_arkit(path: str) -> np.ndarray:
 def face_from_flame(arkit: np.ndarray, expressions: np.ndarray, jaw: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """ARKit curves driven by EMAGE's face: each curve the matrix maps (a non-zero column) becomes
     clip(expressions @ M); jawOpen follows EMAGE's jaw pitch; other curves (eyes, blinks) stay the face engine's."""
-    from ...face_joints import JAW_OPEN_MAX_RAD
+    from ...motion.face_joints import JAW_OPEN_MAX_RAD
     from ...vocabulary.face import ARKIT_INDEX
 
     out = np.array(arkit, np.float32)

@@ -9,25 +9,25 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from . import __version__
-from .fileio import atomic_write
-from .progress import JobControl
-from .vocabulary.rates import AUDIO_RATE, MOTION_FPS
-from .prompts import read_prompts
+from .. import __version__
+from ..fileio import atomic_write
+from ..progress import JobControl
+from ..vocabulary.rates import AUDIO_RATE, MOTION_FPS
+from ..prompts import read_prompts
 
 if TYPE_CHECKING:
-    from .engines.registry import EngineCache
-    from .options import GenerateOptions
+    from ..engines.registry import EngineCache
+    from ..options import GenerateOptions
 
 
 def run_raw(audio_path, out_dir: Path, summary_path: Path, options: GenerateOptions,
             control: JobControl | None = None, engines: EngineCache | None = None) -> dict:
     """--raw: the official output file (raw.py) in out_dir (made and checked writable by the caller) from the
     audio at 16 kHz, one take, no post-process; the summary written last to summary_path and returned."""
-    from .audio.io import load_audio
-    from .engines.emage.engine import prompt_masks
-    from .engines.emage.raw import official_arrays, write_official_npz
-    from .engines.registry import EngineCache
+    from ..audio.io import load_audio
+    from ..engines.emage.engine import prompt_masks
+    from ..engines.emage.raw import official_arrays, write_official_npz
+    from ..engines.registry import EngineCache
 
     started = time.perf_counter()
     control = control or JobControl()

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .motion.rotations import axis_angle_to_matrix, matrix_to_euler
-from .vocabulary.face import ARKIT_INDEX
-from .vocabulary.skeleton import HEAD, LEFT_EYE, NECK, RIGHT_EYE
+from .rotations import axis_angle_to_matrix, matrix_to_euler
+from ..vocabulary.face import ARKIT_INDEX
+from ..vocabulary.skeleton import HEAD, LEFT_EYE, NECK, RIGHT_EYE
 
 JAW_OPEN_MAX_RAD = 0.30     # jaw pitch at jawOpen = 1 (SMPL-X jaw, mouth fully open)
 JAW_SIDE_MAX_RAD = 0.08     # jaw yaw at jawLeft/jawRight = 1

@@ -11,21 +11,21 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from .analysis import SpeechAnalysis
-from .audio.phone_timing import describe_phone_timing
-from .errors import UserError
-from .face_joints import eye_rotations_from_arkit, head_and_eye_angles, jaw_rotation_from_arkit
-from .fileio import atomic_write, read_matrix
-from .formats.bvh import write_bvh
-from .formats.livelink_csv import write_livelink_csv
-from .formats.motion_npz import NUM_EXPRESSIONS, write_motion_npz
-from .options import GenerateOptions
-from .performance import Performance
-from .progress import JobControl
-from .prompts import apply_prompts, check_prompt_frames, read_prompts
-from .summary import SUMMARY_NAME, GenerationSummary, TakeFiles
-from .vocabulary.skeleton import JAW_JOINT, LEFT_EYE, RIGHT_EYE
+from .. import __version__
+from ..analysis import SpeechAnalysis
+from ..audio.phone_timing import describe_phone_timing
+from ..errors import UserError
+from ..motion.face_joints import eye_rotations_from_arkit, head_and_eye_angles, jaw_rotation_from_arkit
+from ..fileio import atomic_write, read_matrix
+from ..formats.bvh import write_bvh
+from ..formats.livelink_csv import write_livelink_csv
+from ..formats.motion_npz import NUM_EXPRESSIONS, write_motion_npz
+from ..options import GenerateOptions
+from ..performance import Performance
+from ..progress import JobControl
+from ..prompts import apply_prompts, check_prompt_frames, read_prompts
+from ..summary import SUMMARY_NAME, GenerationSummary, TakeFiles
+from ..vocabulary.skeleton import JAW_JOINT, LEFT_EYE, RIGHT_EYE
 
 
 @dataclass
@@ -42,7 +42,7 @@ def take_rng(seed: int, take: int) -> np.random.Generator:
 
 
 def load_arkit_to_flame(path: str) -> np.ndarray:
-    """A user's (52, 100) ARKit → FLAME expression matrix from .npy/.npz, never unpickling."""
+    """A user's (52, 100) ARKit → FLAME expression matrix from ..npy/.npz, never unpickling."""
     # 3e38 entries made `expressions` inf: FLAME expression weights are a few units
     return read_matrix(path, (52, NUM_EXPRESSIONS), "ARKit→FLAME matrix", max_abs=MAX_FLAME_WEIGHT)
 
@@ -71,10 +71,10 @@ def assemble_performance(poses: np.ndarray, trans: np.ndarray, arkit: np.ndarray
 def generate(audio_path: str | Path, options: GenerateOptions, control: JobControl | None = None,
              engines=None) -> Generation:
     """Analyse the audio once and make `options.takes` performances of it."""
-    from .audio.analyze import analyze_speech
-    from .audio.io import load_audio
-    from .engines.interface import EngineRequest
-    from .engines.registry import EngineCache
+    from ..audio.analyze import analyze_speech
+    from ..audio.io import load_audio
+    from ..engines.interface import EngineRequest
+    from ..engines.registry import EngineCache
 
     control = control or JobControl()
     options = options.validated()
@@ -83,7 +83,7 @@ def generate(audio_path: str | Path, options: GenerateOptions, control: JobContr
     prompts = read_prompts(options.prompts) if options.prompts else None  # a bad file fails before the analysis
     flame_to_arkit = None
     if options.flame_to_arkit:
-        from .engines.emage.engine import load_flame_to_arkit
+        from ..engines.emage.engine import load_flame_to_arkit
         flame_to_arkit = load_flame_to_arkit(options.flame_to_arkit)
     audio = load_audio(audio_path, control.sub(0.0, 0.05))
     analysis = analyze_speech(audio, options.transcript, options.language, control.sub(0.05, 0.6),
@@ -113,7 +113,7 @@ def generate(audio_path: str | Path, options: GenerateOptions, control: JobContr
         body = body_engine.generate_body(request)
         poses, trans = body.poses, body.trans
         if body.expressions is not None and flame_to_arkit is not None:  # EMAGE: FLAME + jaw → ARKit curves
-            from .engines.emage.engine import face_from_flame
+            from ..engines.emage.engine import face_from_flame
             arkit = face_from_flame(arkit, body.expressions, body.jaw, flame_to_arkit)
         if dense_prompts is not None:  # the one place prompts reach every engine's output
             poses, trans, arkit = apply_prompts(poses, trans, arkit, dense_prompts, analysis.fps)
@@ -179,12 +179,12 @@ def write_generation(gen: Generation, out_dir: str | Path, options: GenerateOpti
     control = control or JobControl()
     out_dir = prepare_output_dir(out_dir)
     flame = load_arkit_to_flame(options.arkit_to_flame) if options.arkit_to_flame else None
-    from .formats.hand_pose import HAND_MEAN_STAND_IN, read_hand_mean
+    from ..formats.hand_pose import HAND_MEAN_STAND_IN, read_hand_mean
     npz_hand_mean = read_hand_mean(options.smplx_model) if options.smplx_model else None
     hand_mean_source = f"smplx model {Path(options.smplx_model).name}" if options.smplx_model else HAND_MEAN_STAND_IN
     hand_mean = None
     if options.bvh:
-        from .formats.hand_pose import MEAN_RELAXED_HAND
+        from ..formats.hand_pose import MEAN_RELAXED_HAND
         hand_mean = MEAN_RELAXED_HAND
     take_entries = []
     # the engine's own FLAME face (EMAGE) wins over a mapping of ARKit
@@ -204,7 +204,7 @@ def write_generation(gen: Generation, out_dir: str | Path, options: GenerateOpti
                                       fps=perf.fps)
         face_format_csv = bvh = None
         if options.face_format != "arkit":
-            from .formats.face_formats import face_curves, write_face_csv
+            from ..formats.face_formats import face_curves, write_face_csv
             face_format_csv = str(write_face_csv(folder / f"face_{options.face_format}.csv",
                                                  *face_curves(perf.arkit, options.face_format), perf.fps))
         if options.bvh:
@@ -236,10 +236,10 @@ def run_generate(audio_path: str | Path, out_dir: str | Path, options: GenerateO
     existed = Path(os.path.abspath(os.path.expanduser(os.fspath(out_dir)))).exists() if os.fspath(out_dir) else True
     out_dir = prepare_output_dir(out_dir)
     try:
-        from .audio.io import probe_audio
+        from ..audio.io import probe_audio
         probe_audio(audio_path)  # a damaged header fails before engines, checkpoints and prompts load
         if options.raw:  # EMAGE's own result as the official code writes it (backend/engines/emage/raw.py)
-            from .pipeline_raw import run_raw
+            from .emage_raw import run_raw
             return GenerationSummary.from_json(run_raw(audio_path, out_dir, out_dir / SUMMARY_NAME, options, control,
                                                        engines))
         if options.arkit_to_flame:
