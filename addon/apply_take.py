@@ -22,8 +22,8 @@ from ..rigs.blender.pose import describe_armature
 from ..rigs.face_map import face_source, face_weights
 from ..rigs.mouth import keyed_bone_mask, mouth_mechanism
 from ..rigs.retarget import RetargetedMotion, RigDescription, retarget_smplx_to_rig
-from ..rigs.rigify import control_take, is_generated_rig
-from ..rigs.skeletons import SkeletonMap, detect_skeleton
+from ..rigs.rigify import control_take
+from ..rigs.skeletons import SkeletonMap, detect_skeleton, is_generated_rig
 from .keyframe_writer import SLOTTED_ACTIONS, TakeCurves, WrittenTake, take_channels, write_held_values, write_take
 from .scene_edits import SceneEdits, add_nla_track, ensure_animation_data
 from .takes import (ARMATURE_KEY, AUDIO_KEY, BODY_SLOT_KEY, FACE_ACTION_KEY, FACE_SLOT_KEY, SOUND_KEY, TAKE_KEY,
