@@ -227,13 +227,21 @@ RULES = (
          why="backend.app holds the front ends (cli, batch, worker…); nothing else imports them"),
     Rule(("backend.vocabulary",), (ANY_PROJECT,), except_targets=("backend.vocabulary",),
          why="backend.vocabulary is the bottom layer: it imports nothing from the project"),
+    Rule(("backend.motion",), (ANY_PROJECT,), except_targets=("backend.vocabulary", "backend.motion"),
+         why="backend.motion is pure math over the vocabulary (formats build on it, not the other way)"),
     Rule(("backend.formats",), ("backend.engines",),
          why="file formats never depend on the engines"),
-    Rule(("backend",), ("rigs", "operators", "panels", "addon", "preferences", "backend_python", "neural_install",
-                        ROOT),
+    Rule(("backend.engines",), ("backend.generation", "backend.metrics", "backend.prompts.blend", "backend.live",
+                                "backend.ipc"),
+         why="engines answer one request; the pipeline, metrics, prompt blending, live and IPC sit above them"),
+    Rule(("backend",), ("rigs", "operators", "panels", "addon", ROOT),
          why="the backend is below the add-on: it never imports the Blender side"),
-    Rule(("backend", "rigs", "addon"), ("operators",),
-         why="operators are at the top, over addon/rigs/backend: only panels and the add-on root import them"),
+    Rule(("rigs",), ("addon", "operators", "panels", ROOT),
+         why="rigs/ is rig data, math and builders: the add-on uses it, never the other way"),
+    Rule(("backend", "rigs", "addon"), ("operators", "panels"),
+         why="operators and panels are at the top: only the add-on root (and panels, for operators) import them"),
+    Rule(("operators",), ("panels",),
+         why="panels draw the operators; operators never import panels"),
 )
 
 
@@ -325,6 +333,47 @@ def test_layer_rules(graph):
     assert not bad, f"{len(bad)} import(s) against the layers:\n  " + "\n  ".join(bad)
 
 
+def _bases(node: ast.ClassDef) -> set[str]:
+    return {ast.unparse(b) for b in node.bases}
+
+
+def test_operators_hold_only_operator_classes():
+    """operators/: Operator classes and their registration; the logic lives in addon/."""
+    extra = []
+    for path in sorted((REPO / "operators").glob("*.py")):
+        if path.stem == "_poll":  # the poll check the operators share
+            continue
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ClassDef) and "bpy.types.Operator" not in _bases(node):
+                extra.append(f"{path.name}: class {node.name}")
+            elif isinstance(node, ast.FunctionDef) and node.name not in ("register", "unregister"):
+                extra.append(f"{path.name}: def {node.name}")
+    assert not extra, extra
+
+
+def test_the_extension_root_holds_only_the_register_module():
+    assert [p.name for p in REPO.glob("*.py")] == ["__init__.py"]
+    init = ast.parse((REPO / "__init__.py").read_text(encoding="utf-8"))
+    assert {n.name for n in init.body if isinstance(n, ast.FunctionDef)} == {"register", "unregister"}
+
+
+def reachable(graph: Graph, start: str) -> set[str]:
+    """Every project module `start` runs imports of, directly or through others (inside functions too)."""
+    edges, seen, todo = graph.edges(), set(), [start]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(edges.get(name, ()))
+    return seen
+
+
+def test_neural_body_inference_does_not_reach_the_builtin_engines(graph):
+    reached = reachable(graph, "backend.engines.neural_body.engine")
+    assert "backend.engines.neural_body.infer" in reached
+    assert not sorted(m for m in reached if m.startswith("backend.engines.builtin"))
+
+
 # --- the walker itself, on a package made here -------------------------------------------------------------
 
 def _write(root: Path, files: dict[str, str]) -> Path:
@@ -399,5 +448,5 @@ def test_layer_rules_catch_what_they_forbid(tmp_path):
         "backend.formats.npz imports backend.engines.registry",   # inside a function, still counted
         "backend.engines.registry imports operators",        # backend below the add-on; operators on top
     ])
-    assert any("never imports the Blender side" in v and "operators are at the top" in v
+    assert any("never imports the Blender side" in v and "operators and panels are at the top" in v
                for v in violations(g))                       # one line, every rule it breaks

@@ -1,11 +1,9 @@
 """The vocabulary layer: the one place of each shared fact, at the bottom of the package graph."""
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from backend.engines.builtin import body, face, gestures
 from backend.formats import face_formats
@@ -28,35 +26,6 @@ def test_every_emotion_table_has_exactly_the_emotions():
     # VRM has an expression for every emotion but neutral (its rest face); each is a VRM expression name.
     assert set(face_formats.VRM_EMOTION_SOURCES) == set(choices.EMOTIONS) - {"neutral"}
     assert set(face_formats.VRM_EMOTION_SOURCES) <= set(VRM_EXPRESSIONS)
-
-
-def _project_imports(path: Path) -> set[str]:
-    """Project modules `path` imports anywhere in it (inside functions too), as dotted names under backend."""
-    package = path.relative_to(BACKEND.parent).with_suffix("").parts[:-1]  # ('backend', 'formats')
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package[:len(package) - node.level + 1]
-                found.add(".".join(base + tuple(filter(None, (node.module or "").split(".")))))
-            elif node.module and node.module.split(".")[0] == "backend":
-                found.add(node.module)
-        elif isinstance(node, ast.Import):
-            found.update(a.name for a in node.names if a.name.split(".")[0] == "backend")
-    return found
-
-
-@pytest.mark.parametrize("package, allowed", [
-    ("vocabulary", ("backend.vocabulary",)),                        # the bottom: nothing else of the project
-    ("formats", ("backend.vocabulary", "backend.formats", "backend.motion", "backend.errors", "backend.fileio")),
-    ("motion", ("backend.vocabulary", "backend.motion")),           # pure math, below formats
-])
-def test_layer_imports(package, allowed):
-    """vocabulary imports nothing from the project; formats never imports engines; motion never imports formats
-    (the package-level formats ↔ motion cycle). Imports inside functions count."""
-    bad = {f"{p.name}: {m}" for p in sorted((BACKEND / package).glob("*.py")) for m in _project_imports(p)
-           if m != "backend" and not any(m == a or m.startswith(a + ".") for a in allowed)}
-    assert not bad, f"backend/{package} imports above its layer: {sorted(bad)}"
 
 
 def test_skeleton_names_and_slices_agree():

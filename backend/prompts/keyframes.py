@@ -71,14 +71,9 @@ class Prompts:
                          np.zeros((n_frames, NUM_ARKIT), bool), np.zeros((n_frames, NUM_ARKIT)))
         inside = self.frames < n_frames  # rows past the end fix nothing (check_prompt_frames refused used ones)
         f = self.frames[inside]
-        if not inside.all():
-            d.pose_mask[f], d.poses[f] = self.pose_mask[inside], self.poses[inside]
-            d.trans_mask[f], d.trans[f] = self.trans_mask[inside], self.trans[inside]
-            d.arkit_mask[f], d.arkit[f] = self.arkit_mask[inside], self.arkit[inside]
-            return d
-        d.pose_mask[f], d.poses[f] = self.pose_mask, self.poses
-        d.trans_mask[f], d.trans[f] = self.trans_mask, self.trans
-        d.arkit_mask[f], d.arkit[f] = self.arkit_mask, self.arkit
+        d.pose_mask[f], d.poses[f] = self.pose_mask[inside], self.poses[inside]
+        d.trans_mask[f], d.trans[f] = self.trans_mask[inside], self.trans[inside]
+        d.arkit_mask[f], d.arkit[f] = self.arkit_mask[inside], self.arkit[inside]
         return d
 
 

@@ -3,7 +3,6 @@ analysis' length; the registry validates names and keeps each loaded engine once
 keeps engines below the pipeline, the prompts' blending and the metrics."""
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import numpy as np
@@ -106,56 +105,3 @@ def test_neural_face_seals_the_lips_exactly_as_the_builtin_face():
     builtin = phone_lip_seal(_speech_phones(phones, 1.5), 45, 30, FaceParams())
     np.testing.assert_allclose(bilabial_seal_gate(phones, 45, 30), builtin, atol=1e-12)
     assert builtin.max() == 1.0 and (builtin == 1.0).sum() >= 3  # each p/b/m holds a sealed frame
-
-
-def _imports(path: Path) -> set[str]:
-    """Absolute names of the backend modules a file imports (module level and inside functions)."""
-    package = ".".join(path.relative_to(REPO).with_suffix("").parts[:-1])
-    out = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.level:
-            base = package.split(".")[:len(package.split(".")) - node.level + 1]
-            module = ".".join(base + ([node.module] if node.module else []))
-            out.add(module)
-            out.update(f"{module}.{a.name}" for a in node.names)  # `from . import x` names a module
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            out.add(node.module)
-            out.update(f"{node.module}.{a.name}" for a in node.names)
-        elif isinstance(node, ast.Import):
-            out.update(a.name for a in node.names)
-    return {m for m in out if m.startswith("backend")}
-
-
-def test_engines_import_nothing_above_them():
-    above = ("backend.generation.pipeline", "backend.metrics", "backend.prompts.blend", "backend.app", "backend.ipc",
-             "backend.cli", "backend.worker", "backend.batch")
-    wrong = {str(p.relative_to(REPO)): sorted(m for m in _imports(p) if m.startswith(above))
-             for p in (REPO / "backend" / "engines").rglob("*.py")}
-    assert not {k: v for k, v in wrong.items() if v}
-
-
-def _module_file(name: str) -> Path | None:
-    path = REPO.joinpath(*name.split("."))
-    for candidate in (path.with_suffix(".py"), path / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def _reachable(start: str) -> set[str]:
-    """Every backend module `start` imports, directly or through others (imports inside functions count)."""
-    seen, todo = set(), [start]
-    while todo:
-        name = todo.pop()
-        path = _module_file(name)
-        if name in seen or path is None:
-            continue
-        seen.add(name)
-        todo.extend(_imports(path))
-    return seen
-
-
-def test_neural_body_inference_does_not_reach_the_builtin_engines():
-    reached = _reachable("backend.engines.neural_body.engine")
-    assert "backend.engines.neural_body.infer" in reached
-    assert not sorted(m for m in reached if m.startswith("backend.engines.builtin"))
