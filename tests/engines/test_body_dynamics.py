@@ -221,27 +221,26 @@ def clip_analysis(lj_clip):
 
 def test_the_neural_body_engine_keeps_to_the_envelope(clip_analysis):
     """The shipped neural body model's take goes through the same post-process (issue 12)."""
-    from backend.engines.neural_body.engine import NeuralBodyGenerator
+    from backend.engines.interface import EngineRequest
+    from backend.engines.neural_body.engine import NeuralBodyEngine
 
-    poses, _ = NeuralBodyGenerator(None, "cpu").generate(clip_analysis, np.random.default_rng(0), None)
-    ratio, jump = within_envelope(poses)
+    request = EngineRequest(clip_analysis, rng=np.random.default_rng(0))
+    motion = NeuralBodyEngine.load(None, "cpu").generate_body(request)
+    ratio, jump = within_envelope(motion.poses)
     assert ratio <= 1.0 + 1e-3 and jump <= 30.0, (ratio, jump)
 
 
 def test_emage_keyed_output_keeps_to_the_envelope_and_run_stays_the_networks(shared_dir, clip_analysis):
     """EMAGE's keyed take is post-processed; EmageGenerator.run (and so --raw) is the network's own."""
     from backend.engines.emage.engine import EmageBodyEngine
-    from backend.options import GenerateOptions
+    from backend.engines.interface import EngineRequest
 
-    folder = shared_dir / "emage" / "golden" / "weights"
-    options = GenerateOptions(engine="emage", checkpoint=str(folder), device="cpu")
-    engine = EmageBodyEngine()
-    poses, _, _, _ = engine.generate_body(clip_analysis, options, np.random.default_rng(0), None)
+    engine = EmageBodyEngine(shared_dir / "emage" / "golden" / "weights", "cpu")
+    poses = engine.generate_body(EngineRequest(clip_analysis, rng=np.random.default_rng(0), take=1)).poses
     # speeds only: the golden fixture's random weights swing joints to the edge of their cones (150–160°),
     # where the twist about the bone is so sensitive that a step inside the envelope reads as a 100° twist
-    raw_ratio, _ = within_envelope(engine.prepare(options).run(clip_analysis.samples, clip_analysis.n_frames,
-                                                               np.random.default_rng(0), 1).poses)
+    raw = engine.generator.run(clip_analysis.samples, clip_analysis.n_frames, np.random.default_rng(0), 1)
+    raw_ratio, _ = within_envelope(raw.poses)
     ratio, _ = within_envelope(poses)
     assert raw_ratio > 1.5 and ratio <= 1.0 + 1e-3, (raw_ratio, ratio)
-    raw = engine.prepare(options).run(clip_analysis.samples, clip_analysis.n_frames, np.random.default_rng(0), 1)
     assert np.array_equal(enforce_dynamics(raw.poses, FPS), poses)  # the same take, only post-processed
