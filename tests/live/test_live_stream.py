@@ -90,6 +90,7 @@ def _latency_report(arrivals_ms, label):
     return med, p95
 
 
+@pytest.mark.slow  # 65 s streamed in real time
 def test_realtime_file_frames_latency_and_lips(long_speech):
     path, x, phones = long_speech
     cmd = [sys.executable, "-m", "backend", "live", "--input", str(path), "--realtime"]
@@ -109,6 +110,7 @@ def test_realtime_file_frames_latency_and_lips(long_speech):
     assert med <= 150 and p95 <= 250
 
 
+@pytest.mark.slow  # 65 s streamed in real time
 def test_stdin_pcm_latency_measured_by_the_sender(long_speech):
     """The test is the sound card: it writes 20 ms of s16le every 20 ms and times each frame's line against
     the moment it wrote the frame's audio instant (its own clock, pipes and all)."""
@@ -151,6 +153,7 @@ def test_stdin_pcm_latency_measured_by_the_sender(long_speech):
     assert med <= 150 and p95 <= 250
 
 
+@pytest.mark.slow  # a real-time stream (21 s)
 def test_livelink_packets_decode_to_the_same_weights(long_speech):
     from backend.live.outputs import decode_livelink
 
