@@ -24,11 +24,12 @@ _INSTALL: NeuralInstall | None = None
 _ENUM_ITEMS: dict[str, list] = {}  # Blender needs the strings of dynamic enum items kept alive
 
 
-def tag_redraw() -> None:
+def tag_redraw(area_types: tuple[str, ...] = ("VIEW_3D", "PREFERENCES")) -> None:
+    """Redraw every open area of these types (the sidebar, the preferences; the viewport for live preview)."""
     wm = bpy.context.window_manager
     for window in wm.windows if wm is not None else ():
         for area in window.screen.areas:
-            if area.type in ("VIEW_3D", "PREFERENCES"):
+            if area.type in area_types:
                 area.tag_redraw()
 
 

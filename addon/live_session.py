@@ -23,6 +23,8 @@ import bpy
 from mathutils import Euler
 
 from ..backend.vocabulary.face import ARKIT_NAMES
+from ..backend.vocabulary.skeleton import HEAD
+from .backend_status import tag_redraw
 
 ADDON_DIR = Path(__file__).resolve().parents[1]
 TIMER_S = 1.0 / 60.0
@@ -129,7 +131,7 @@ def _head_bone(arm):
     from .apply_take import skeleton_map
 
     try:
-        names = skeleton_map(arm).bones_for_joint(15)
+        names = skeleton_map(arm).bones_for_joint(HEAD)
     except Exception:  # noqa: BLE001 - an unknown rig previews the face only
         return None
     return arm.pose.bones.get(names[-1]) if names else None
@@ -147,24 +149,22 @@ def _tick():
     frame = _latest_frame(s)
     if frame is not None:
         apply_frame(frame, s.armature_name, s.mesh_name)
-        _redraw()
+        tag_redraw(("VIEW_3D",))
     if s.proc.poll() is not None and s.lines.empty():
         for reader in s.readers:
             reader.join(timeout=1.0)   # the child's last lines (its error) are read before it is judged
-        if s.proc.returncode not in (0, -signal.SIGINT, 130) and s.errors:
-            s.last_error = s.errors[-1]
+        s.last_error = _failure(s)
+        if s.last_error:
             print(f"Orator live: {s.last_error}")
-        _redraw()
+        tag_redraw(("VIEW_3D",))
         return None
     return TIMER_S
 
 
-def _redraw() -> None:
-    wm = bpy.context.window_manager
-    for window in wm.windows if wm is not None else ():
-        for area in window.screen.areas:
-            if area.type == "VIEW_3D":
-                area.tag_redraw()
+def _failure(s: LiveSession) -> str:
+    """The child's last error line when it ended other than by being stopped (stdin closed, Ctrl-C), else ''."""
+    ended = s.proc.returncode not in (None, 0, -signal.SIGINT, 130)
+    return s.errors[-1] if ended and s.errors else ""
 
 
 def stop(apply: bool = True) -> tuple[str | None, str]:
@@ -186,8 +186,7 @@ def stop(apply: bool = True) -> tuple[str | None, str]:
     _session = None
     if bpy.app.timers.is_registered(_tick):
         bpy.app.timers.unregister(_tick)
-    error = s.last_error or (s.errors[-1] if s.proc.returncode not in (0, -signal.SIGINT, 130) and s.errors
-                             else "")
+    error = s.last_error or _failure(s)
     take = s.record_dir if apply and s.record_dir and os.path.isfile(os.path.join(s.record_dir, "motion.npz")) \
         else None
     return take, error

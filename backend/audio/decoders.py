@@ -54,14 +54,22 @@ def shared_decoder(kind: str, control: JobControl | None = None):
             d = Decoder(allphone=get_model_path("en-us/en-us-phone.lm.bin"), loglevel="FATAL",
                         **RECOGNITION_CONFIG)
         elif kind == "words":
-            with _vocabulary_file(RECOGNITION_VOCABULARY, control or JobControl()) as vocabulary:
-                d = Decoder(loglevel="FATAL", dict=vocabulary, **WORD_RECOGNITION_CONFIG)
+            d = new_word_decoder(control)
         elif kind == "align_wide":
             d = Decoder(lm=None, loglevel="FATAL", bestpath=False, cmn="batch", **WIDE_ALIGNMENT_CONFIG)
         else:
             d = Decoder(lm=None, loglevel="FATAL", bestpath=False, cmn="batch", **ALIGNMENT_CONFIG)
         _decoders[kind] = d
     return _decoders[kind]
+
+
+def new_word_decoder(control: JobControl | None = None, cmn: str = "batch"):
+    """A pocketsphinx word decoder over the recognition vocabulary with WORD_RECOGNITION_CONFIG; cmn 'batch' for
+    whole chunks (the shared one), 'live' for a stream fed block by block (backend/live)."""
+    from pocketsphinx import Decoder
+
+    with _vocabulary_file(RECOGNITION_VOCABULARY, control or JobControl()) as vocabulary:
+        return Decoder(loglevel="FATAL", dict=vocabulary, **{**WORD_RECOGNITION_CONFIG, "cmn": cmn})
 
 
 @contextmanager

@@ -138,13 +138,9 @@ class StreamingPhones:
     """
 
     def __init__(self) -> None:
-        from pocketsphinx import Decoder
+        from ..audio.decoders import new_word_decoder
 
-        from ..audio.decoders import RECOGNITION_VOCABULARY, WORD_RECOGNITION_CONFIG, _vocabulary_file
-        from ..progress import JobControl
-
-        with _vocabulary_file(RECOGNITION_VOCABULARY, JobControl()) as vocabulary:
-            self._d = Decoder(loglevel="FATAL", dict=vocabulary, **{**WORD_RECOGNITION_CONFIG, "cmn": "live"})
+        self._d = new_word_decoder(cmn="live")
         self._utt: _Utterance | None = None
         self._clock = 0.0                   # stream seconds fed so far
         self._silence = 0.0

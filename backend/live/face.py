@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..analysis import Phone
-from ..engines.builtin.face import (EMOTION_STYLES, FaceParams, _speech_phones, coarticulated_visemes,
+from ..engines.builtin.face import (EMOTION_STYLES, FaceParams, speech_phones, coarticulated_visemes,
                                     render_plateaus, write_gaze)
 from ..engines.builtin.idle import min_jerk
 from ..vocabulary.face import ARKIT_INDEX, NUM_ARKIT
@@ -112,7 +112,7 @@ class FaceStream:
             if window[-1].end < heard_until - t0:  # hold the newest phone to the edge of what was heard
                 last = window[-1]
                 window[-1] = Phone(last.label, last.start, heard_until - t0)
-            track = _speech_phones(window, heard_until - t0)
+            track = speech_phones(window, heard_until - t0)
             out += coarticulated_visemes(track, WINDOW_FRAMES, fps, p)[-1]
             gain = (p.jaw_gain_quiet + (p.jaw_gain_loud - p.jaw_gain_quiet) * np.clip(self._loud, 0, 1)) * jaw_gain
             for name in ("jawOpen", "mouthLowerDownLeft", "mouthLowerDownRight"):

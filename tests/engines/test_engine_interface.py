@@ -97,11 +97,11 @@ def test_the_registry_is_the_one_cache_and_validates_names(tmp_path):
 
 
 def test_neural_face_seals_the_lips_exactly_as_the_builtin_face():
-    from backend.engines.builtin.face import FaceParams, _speech_phones, phone_lip_seal
+    from backend.engines.builtin.face import FaceParams, speech_phones, phone_lip_seal
     from backend.engines.neural_face.engine import bilabial_seal_gate
 
     phones = [Phone("SIL", 0.0, 0.3), Phone("M", 0.3, 0.38), Phone("AA", 0.38, 0.6), Phone("P", 0.6, 0.64),
               Phone("IY", 0.64, 0.9), Phone("B", 0.9, 1.05), Phone("SIL", 1.05, 1.5)]
-    builtin = phone_lip_seal(_speech_phones(phones, 1.5), 45, 30, FaceParams())
+    builtin = phone_lip_seal(speech_phones(phones, 1.5), 45, 30, FaceParams())
     np.testing.assert_allclose(bilabial_seal_gate(phones, 45, 30), builtin, atol=1e-12)
     assert builtin.max() == 1.0 and (builtin == 1.0).sum() >= 3  # each p/b/m holds a sealed frame

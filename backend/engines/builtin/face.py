@@ -122,7 +122,7 @@ def generate_face(analysis: SpeechAnalysis, emotion: str, intensity: float, rng:
 
     # --- mouth ---
     if analysis.phones:
-        phones = _speech_phones(analysis.phones, analysis.duration)
+        phones = speech_phones(analysis.phones, analysis.duration)
         out += coarticulated_visemes(phones, n, fps, params, check)
         check()
         loud = gaussian_filter1d(np.asarray(analysis.loudness, np.float64),
@@ -216,7 +216,7 @@ class PhoneTrack:
     closing: np.ndarray  # (N,) bool, p/b/m
 
 
-def _speech_phones(phones: list[Phone], duration: float) -> PhoneTrack:
+def speech_phones(phones: list[Phone], duration: float) -> PhoneTrack:
     """Sort, split diphthongs, fill gaps with silence; unknown labels become a weak /h/."""
     labels, starts, ends = [], [], []
     cursor = 0.0
